@@ -1,0 +1,33 @@
+"""The one exception hierarchy: every error hessian-lab raises on purpose is a HessianLabError."""
+
+
+class HessianLabError(ValueError):
+    """Base class of every deliberate hessian-lab error; a ValueError, so plain `except ValueError` also works."""
+
+
+class ShapeError(HessianLabError):
+    """An input has the wrong shape or length: x0 is not 1-D, f reads x[5] with n = 3, v does not match n."""
+
+
+class DomainError(HessianLabError):
+    """An elementary operation left its domain or produced a non-finite number: log(-1), 1/0, exp(1000)."""
+
+
+class TraceError(HessianLabError):
+    """f cannot be traced as written: it returns no scalar, or it branches on a value with no point to decide at."""
+
+
+class BranchError(TraceError):
+    """A trace is reused at a point where one of its recorded comparisons comes out the other way."""
+
+
+class NodeConversionError(HessianLabError, TypeError):
+    """A graph node was handed to float(), math.* or a numpy ufunc, which would silently cut its derivative."""
+
+
+class ParseError(HessianLabError):
+    """Expression text outside the course's grammar; says where and what was expected."""
+
+
+class MemoryLimitError(HessianLabError):
+    """A dense result would not fit in the memory budget; the message suggests the sparse method."""
