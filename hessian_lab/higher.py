@@ -12,7 +12,17 @@ from .forward import count_edges, evaluate, topological_order
 from .graph_limits import check_dense_fits
 
 
-def derivative_tensor(graph, x0, k, return_stats=False, symmetric=True):
+def derivative_tensor(graph, x0, k, return_stats=False, method="nested", **options):
+    """All k-th partial derivatives of f at x0, an array of shape (n,)*k, by one of TENSOR_METHODS."""
+    if method not in TENSOR_METHODS:
+        raise HessianLabError(f"unknown derivative_tensor method {method!r}; choose one of: {', '.join(TENSOR_METHODS)}")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
+    check_dense_fits(graph.n, k)
+    return TENSOR_METHODS[method](graph, x0, k, return_stats, **options)
+
+
+def nested_tensor(graph, x0, k, return_stats=False, symmetric=True):
     """All k-th partial derivatives of f at x0, an array of shape (n,)*k.
 
     Level 1 is G's outputs ∂f/∂x_i. Each further level backprops symbolically from every node of the
@@ -20,9 +30,6 @@ def derivative_tensor(graph, x0, k, return_stats=False, symmetric=True):
     Σ_{j=1..k} n^(j-1) passes, O(n^(k-1) m) for fixed k; with `symmetric`, only sorted multi-indices are
     computed, C(n+j-2, j-1) passes at level j, and the rest is filled in by symmetry.
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
-    check_dense_fits(graph.n, k)
     levels = []
     return run_counted(
         graph, "nested", lambda: _nested(graph, x0, k, symmetric, levels), return_stats,
@@ -70,3 +77,6 @@ def _level_report(graph, k, symmetric, levels):
         "edges_per_derivative": [float(s) for s in sizes],
         "growth_per_level": [float(b / a) if a else float("nan") for a, b in zip(sizes, sizes[1:])],
     }
+
+
+TENSOR_METHODS = {"nested": nested_tensor}
