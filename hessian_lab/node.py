@@ -106,7 +106,7 @@ class Node:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """numpy arithmetic (np.float64 * node, array * node) works elementwise; other ufuncs are refused."""
         if ufunc in _ARITHMETIC_UFUNCS and method == "__call__" and not kwargs:
-            return ufunc(*(np.asarray(value, dtype=object) for value in inputs))
+            return ufunc(*(np.asarray(value).astype(object) for value in inputs))
         name = ufunc.__name__
         hint = f"hl.{name}" if name in _HL_FUNCTIONS else "hessian_lab's functions (hl.sin, hl.exp, ...)"
         raise NodeConversionError(
