@@ -1,0 +1,110 @@
+"""Deterministic scaling sweeps that return data, not pictures: exact work counts, wall-clock medians, log-log slopes.
+
+A family is a function of n that returns f (a function of x with n entries), so that one sweep can grow n.
+"""
+
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import ops
+from .graph import trace
+
+
+def rosenbrock(n):
+    """Rosenbrock's function on n >= 2 inputs, written with Python's sum: banded Hessian, m grows like n."""
+    return lambda x: sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(n - 1))
+
+
+def logsumexp(n, rows=4, seed=0):
+    """log Σ_r exp(a_rᵀ x) for a fixed random A (rows x n, seeded): dense Hessian, m grows like rows * n."""
+    A = np.random.default_rng(seed).standard_normal((rows, n)) / np.sqrt(n)
+    return lambda x: ops.log(ops.sum([ops.exp(ops.dot(a, x)) for a in A]))
+
+
+def chain(n):
+    """z ← tanh(z) · x_i + x_i down the inputs: a deep chain whose Hessian is dense, m grows like n."""
+
+    def f(x):
+        z = x[0]
+        for i in range(1, n):
+            z = ops.tanh(z) * x[i] + x[i]
+        return z
+
+    return f
+
+
+def tanh_stack(n, depth):
+    """depth layers of z_i ← tanh(z_i + z_{i+1}) (cyclically), then Σ z_i: at fixed n, m grows like depth."""
+
+    def f(x):
+        z = list(x)
+        for _ in range(depth):
+            z = [ops.tanh(z[i] + z[(i + 1) % n]) for i in range(n)]
+        return ops.sum(z)
+
+    return f
+
+
+FAMILIES = {"rosenbrock": rosenbrock, "logsumexp": logsumexp, "chain": chain}
+
+
+def default_point(n):
+    """A fixed, unremarkable point of length n where every family is smooth."""
+    return 0.5 + 0.4 * np.cos(np.arange(n))
+
+
+def fit_slope(xs, ys):
+    """The least-squares slope of log(ys) against log(xs): the exponent p of ys ~ xs^p."""
+    return float(np.polyfit(np.log(np.asarray(xs, dtype=float)), np.log(np.asarray(ys, dtype=float)), 1)[0])
+
+
+STAT_KEYS = ("n", "m", "passes", "visits", "f_nodes", "G_nodes", "G_edges", "G_over_f")
+
+
+def count_point(f, n, methods=("naive", "rows"), x0=None):
+    """The exact work of each Hessian method on one f of n inputs: {method: stats}, all on one shared trace."""
+    graph = trace(f, n)
+    point = default_point(n) if x0 is None else x0
+    return {method: graph.hessian(point, method, return_stats=True)[1] for method in methods}
+
+
+def _collect(rows, methods):
+    """Turn a list of {method: stats} into {method: {key: array over the sweep}}."""
+    return {method: {key: np.array([row[method][key] for row in rows]) for key in STAT_KEYS} for method in methods}
+
+
+def count_sweep(f_of_n, ns, methods=("naive", "rows"), x0_of_n=default_point, progress=True):
+    """Exact work for each n: {method: {"n", "m", "passes", "visits", "G_edges", ...: arrays over ns}}."""
+    ns = list(ns)
+    rows = [count_point(f_of_n(n), n, methods, x0_of_n(n)) for n in tqdm(ns, desc="count sweep", disable=not progress)]
+    return _collect(rows, methods)
+
+
+def size_sweep(f_of_size, sizes, n, methods=("naive", "rows"), progress=True):
+    """Exact work at fixed n as f's graph grows: f_of_size(s) is f on n inputs; same layout as count_sweep."""
+    sizes = list(sizes)
+    rows = [count_point(f_of_size(s), n, methods) for s in tqdm(sizes, desc="size sweep", disable=not progress)]
+    return _collect(rows, methods)
+
+
+def time_hessian(f, n, method, repeats=3, x0=None):
+    """Median wall-clock seconds of hl.hessian(f, x0, method), tracing and building G included each time."""
+    point = default_point(n) if x0 is None else x0
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        trace(f, n).hessian(point, method)
+        seconds.append(time.perf_counter() - start)
+    return float(np.median(seconds))
+
+
+def time_sweep(f_of_n, ns, methods=("naive", "rows"), repeats=3, x0_of_n=default_point, progress=True):
+    """Median wall-clock seconds for each method and n: {method: array over ns}. Volatile: never assert on it."""
+    ns = list(ns)
+    times = {method: [] for method in methods}
+    for n in tqdm(ns, desc="time sweep", disable=not progress):
+        for method in methods:
+            times[method].append(time_hessian(f_of_n(n), n, method, repeats, x0_of_n(n)))
+    return {method: np.array(values) for method, values in times.items()}
