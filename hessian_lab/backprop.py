@@ -18,7 +18,7 @@ def backprop(output, wrt, at=None, over=None):
     One call is one pass, and returns its result: nothing accumulates between calls.
     """
     if not isinstance(output, Node):
-        record_sweep(at, 0)
+        record_sweep(at, 0 if over is None else len(over))
         return [0.0] * len(wrt)
     order = topological_order([output]) if over is None else over
     contributions = {output: [1.0]}
