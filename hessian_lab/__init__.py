@@ -5,7 +5,7 @@
     hl.hessian(f, [1.0, 2.0], method="rows", return_stats=True)
 """
 
-from .api import derivative_tensor, gradient, hessian, hvp, sparse_hessian
+from .api import derivative_tensor, gradient, hessian, hvp
 from .backprop import GradientGraph, backprop
 from .counting import Counter, counting
 from .errors import (
@@ -22,7 +22,6 @@ from .forward import count_edges, evaluate, jvp, topological_order
 from .graph import Graph, trace
 from .hessian import METHODS as HESSIAN_METHODS
 from .node import Node, to_text
-from . import exercises  # hl.exercises.check(name, student_fn)
 from .ops import abs, cos, dot, exp, log, relu, sigmoid, sin, sqrt, sum, tan, tanh  # noqa: A004
 from .parse import parse
 
