@@ -10,6 +10,7 @@ from .counting import run_counted
 from .errors import HessianLabError
 from .forward import count_edges, evaluate, topological_order
 from .graph_limits import check_dense_fits
+from .taylor import taylor_tensor
 
 
 def derivative_tensor(graph, x0, k, return_stats=False, method="nested", **options):
@@ -79,4 +80,4 @@ def _level_report(graph, k, symmetric, levels):
     }
 
 
-TENSOR_METHODS = {"nested": nested_tensor}
+TENSOR_METHODS = {"nested": nested_tensor, "taylor": taylor_tensor}
