@@ -43,9 +43,14 @@ def depths(nodes):
     return depth
 
 
-def layout(nodes):
-    """Positions {node: (x, y)}: y is the depth, and within a level nodes sit near the mean x of their arguments."""
+def layout(nodes, later=()):
+    """Positions {node: (x, y)}: y is the depth; within a level, nodes sit near the mean x of their arguments.
+
+    Nodes in `later` (G's mirror) go to the right of the others in each level, so that f stays on the left.
+    Levels are staggered a little sideways, so that an edge rarely runs straight through a node.
+    """
     depth = depths(nodes)
+    later = set(later)
     levels = {}
     for node in nodes:
         levels.setdefault(depth[node], []).append(node)
@@ -54,11 +59,11 @@ def layout(nodes):
     for d in sorted(levels):
         level = levels[d]
         placed = [[position[a][0] for a in node.args if a in position] for node in level]
-        key = {node: (float(np.mean(xs)) if xs else np.inf, node.id) for node, xs in zip(level, placed)}
+        key = {node: (node in later, float(np.mean(xs)) if xs else np.inf, node.id) for node, xs in zip(level, placed)}
         level.sort(key=key.get)
         xs = np.linspace(0, width - 1, len(level)) if len(level) > 1 else [(width - 1) / 2]
         for node, x in zip(level, xs):
-            position[node] = (float(x), float(d))
+            position[node] = (float(x) + 0.15 * (d % 3 - 1), float(d))
     return position
 
 
@@ -78,9 +83,9 @@ class GraphDrawing:
     def __init__(self, graph_or_nodes, ax=None, adjoint=(), label_limit=LABEL_LIMIT, title=None, names=None):
         self.nodes = _as_nodes(graph_or_nodes)
         self.ax = ax if ax is not None else plt.figure(figsize=(6, 5)).add_subplot()
-        self.position = layout(self.nodes)
-        self.index = {node: k for k, node in enumerate(self.nodes)}
         adjoint = set(adjoint)
+        self.position = layout(self.nodes, later=adjoint)
+        self.index = {node: k for k, node in enumerate(self.nodes)}
         self.role = {v: "adjoint" if v in adjoint else v.op if v.op in ("input", "const") else "forward" for v in self.nodes}
         self.edge_list = [(a, v) for v in self.nodes for a in v.args if a in self.index]
         big = len(self.nodes) > label_limit

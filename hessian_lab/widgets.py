@@ -21,7 +21,7 @@ from .scaling import FAMILIES, count_sweep, default_point
 def png(fig):
     """The figure rendered as PNG bytes, for an Image widget."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80)
+    fig.savefig(buffer, format="png", dpi=96)
     return buffer.getvalue()
 
 
