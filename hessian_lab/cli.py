@@ -1,0 +1,246 @@
+"""The command line, `hessian-lab` or `python -m hessian_lab`: derivatives of an expression typed in the shell.
+
+    hessian-lab grad    "x^2*y + sin(y)" --at x=1,y=2
+    hessian-lab hessian "x^2*y + sin(y)" --at x=1,y=2 --method naive --stats
+    hessian-lab tensor  "x^2*y + sin(y)" --order 3 --at x=1,y=2 --json
+    hessian-lab draw    "x^2*y + sin(y)" -o graph.png
+
+Exit codes: 0 on success, 2 for a mistake in the input (the message says which), 130 when interrupted.
+"""
+
+import argparse
+import itertools
+import json
+import math
+import sys
+
+import numpy as np
+
+from . import api
+from .errors import HessianLabError, ParseError
+from .graph import trace
+from .hessian import METHODS
+from .parse import parse
+
+USER_ERROR = 2
+INTERRUPTED = 130
+EPILOG = "examples:\n" + __doc__.split("\n\n")[1] + """
+
+An expression that starts with '-' needs a space first, " -x^2", or goes after --:
+    hessian-lab grad --at x=1 -- -x^2
+"""
+MAX_ORDER = 8  # each order multiplies the derivative graphs by 2 to 3: the cap keeps a typo from running for hours
+
+
+def whole_number(low, high):
+    """An argparse type: a whole number in [low, high], else a usage error that says the range."""
+
+    def convert(text):
+        """text as a whole number in range."""
+        try:
+            number = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, not {number}")
+        return number
+
+    return convert
+
+
+def build_parser():
+    """The argparse parser: one subcommand per result (grad, hessian, tensor) plus draw."""
+    parser = argparse.ArgumentParser(
+        prog="hessian-lab",
+        description="Gradients, Hessians and higher derivatives of an expression, by backprop over its graph.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    grad = commands.add_parser("grad", help="the gradient at a point")
+    hessian = commands.add_parser("hessian", help="the Hessian at a point, by any method of the assignment")
+    tensor = commands.add_parser("tensor", help="all k-th order partial derivatives at a point")
+    draw = commands.add_parser("draw", help="draw f's graph beside its gradient graph G")
+    for command in (grad, hessian, tensor, draw):
+        command.add_argument("expression", help='course syntax, like "z + sin(x^2 + y*exp(z))"')
+    for command in (grad, hessian, tensor):
+        command.add_argument("--at", required=True, action="append", metavar="x=1,y=2",
+                             help="a value for every variable (may be repeated; values may be like 1/3 or -2e-3)")
+        command.add_argument("--stats", action="store_true", help="also report the exact work done (passes, visits)")
+        command.add_argument("--json", action="store_true", help="print one JSON object, for programs")
+        command.add_argument("--digits", type=whole_number(1, 17), default=6, help="significant digits shown (default 6)")
+    hessian.add_argument("--method", choices=["auto", *METHODS], default="auto", help="default: auto (rows)")
+    tensor.add_argument("--order", type=whole_number(1, MAX_ORDER), required=True, metavar="K", help="the order k >= 1 of the derivatives")
+    draw.add_argument("-o", "--output", required=True, metavar="FILE", help="image file, like graph.png or graph.svg")
+    return parser
+
+
+def read_point(assignments, names):
+    """The point from --at texts like "x=1,y=2", in the order of names; a HessianLabError lists what is wrong."""
+    values = {}
+    for item in ",".join(assignments).split(","):
+        name, equals, value = item.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise HessianLabError(f"--at expects name=value pairs separated by commas, like x=1,y=2; got {item!r}")
+        if name in values:
+            raise HessianLabError(f"--at gives {name} twice")
+        values[name] = constant_value(name, value)
+    missing = [name for name in names if name not in values]
+    unknown = [name for name in values if name not in names]
+    problems = []
+    if missing:
+        problems.append(f"--at has no value for {', '.join(missing)}")
+    if unknown:
+        problems.append(f"--at gives {', '.join(unknown)}, which the expression does not use")
+    if problems:
+        raise HessianLabError(f"{'; '.join(problems)} (the expression's variables are {', '.join(names)})")
+    return np.array([values[name] for name in names])
+
+
+def constant_value(name, text):
+    """The number a --at value stands for: a number or a constant expression (1/3, 2^-0.5), never a variable."""
+    try:
+        f, names = parse(text.strip())
+    except ParseError as error:
+        raise ParseError(f"--at {name}={text.strip()}: {error}") from None
+    if names:
+        raise HessianLabError(
+            f"--at {name}={text.strip()}: a value must be a finite number or a constant expression like 1/3, "
+            f"not an expression in {', '.join(names)}"
+        )
+    return float(f([]))
+
+
+def parse_with_variables(text):
+    """(f, names) of the expression; a HessianLabError if it has no variable to differentiate by."""
+    f, names = parse(text)
+    if not names:
+        raise HessianLabError(f"{text!r:.60} has no variables, so there is nothing to differentiate")
+    return f, names
+
+
+def compute(args):
+    """Run grad, hessian or tensor: the JSON-ready result and the stats of the work done."""
+    f, names = parse_with_variables(args.expression)
+    point = read_point(args.at, names)
+    result = {"expression": args.expression, "variables": names, "point": dict(zip(names, point.tolist()))}
+    if args.command == "grad":
+        value, stats = api.gradient(f, point, return_stats=True)
+        result["gradient"] = value.tolist()
+    elif args.command == "hessian":
+        value, stats = api.hessian(f, point, method=args.method, return_stats=True)
+        result.update(method=stats["method"], hessian=value.tolist())
+    else:
+        value, stats = api.derivative_tensor(f, point, args.order, return_stats=True)
+        result.update(order=args.order, tensor=value.tolist())
+    if args.stats:
+        result["stats"] = jsonable(stats)
+    return result
+
+
+def jsonable(value):
+    """value with numpy numbers and arrays made plain, and NaN or infinities made None (strict JSON has neither)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def format_matrix(row_labels, column_labels, rows, digits):
+    """A matrix as aligned text, labelled with variable names along both sides."""
+    cells = [[f"{v:.{digits}g}" for v in row] for row in rows]
+    widths = [max([len(label)] + [len(row[j]) for row in cells]) for j, label in enumerate(column_labels)]
+    margin = max(len(label) for label in row_labels)
+    lines = [" " * margin + "".join(f"  {label:>{w}}" for label, w in zip(column_labels, widths))]
+    for label, row in zip(row_labels, cells):
+        lines.append(f"{label:<{margin}}" + "".join(f"  {cell:>{w}}" for cell, w in zip(row, widths)))
+    return "\n".join(lines)
+
+
+def format_vector(names, values, digits):
+    """A vector as aligned `name  value` lines."""
+    margin = max(len(name) for name in names)
+    return "\n".join(f"{name:<{margin}}  {value:.{digits}g}" for name, value in zip(names, values))
+
+
+def format_tensor(names, tensor, digits):
+    """A tensor of order k >= 2 as labelled matrices T[a, b, ..., :, :], one per index prefix."""
+    if tensor.ndim == 2:
+        return format_matrix(names, names, tensor, digits)
+    blocks = []
+    for prefix in itertools.product(range(len(names)), repeat=tensor.ndim - 2):
+        label = ", ".join(names[i] for i in prefix)
+        blocks.append(f"T[{label}, :, :] =\n{format_matrix(names, names, tensor[prefix], digits)}")
+    return "\n\n".join(blocks)
+
+
+def describe(result, digits):
+    """The result as text for people: the function, the point, then the labelled vector, matrix or tensor."""
+    names = result["variables"]
+    point = ", ".join(f"{name} = {value:.{digits}g}" for name, value in result["point"].items())
+    lines = [f"f({', '.join(names)}) = {result['expression'].strip()}", f"at {point}", ""]
+    if "gradient" in result:
+        lines += ["gradient:", format_vector(names, result["gradient"], digits)]
+    elif "hessian" in result:
+        lines += [f"Hessian (method {result['method']}):", format_matrix(names, names, result["hessian"], digits)]
+    elif result["order"] == 1:
+        lines += ["derivatives of order 1:", format_vector(names, result["tensor"], digits)]
+    else:
+        lines += [f"derivatives of order {result['order']}:", format_tensor(names, np.array(result["tensor"]), digits)]
+    if "stats" in result:
+        lines += ["", "work done:"] + [f"  {key}: {value}" for key, value in result["stats"].items()]
+    return "\n".join(lines)
+
+
+def run_derivative(args):
+    """The grad, hessian and tensor commands: compute, then print for people or as JSON."""
+    result = compute(args)
+    print(json.dumps(result, allow_nan=False) if args.json else describe(result, args.digits))
+    return 0
+
+
+def run_draw(args):
+    """The draw command: f's graph beside its gradient graph G, saved to an image file."""
+    f, names = parse_with_variables(args.expression)
+    graph = trace(f, len(names))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    figure = plots.draw_gradient_graph(graph)
+    try:
+        figure.savefig(args.output)
+    except (OSError, ValueError) as error:
+        raise HessianLabError(f"cannot save the drawing to {args.output}: {error}") from None
+    finally:
+        plt.close(figure)
+    print(f"drew f ({graph.num_nodes} nodes) and its gradient graph G into {args.output}")
+    return 0
+
+
+COMMANDS = {"grad": run_derivative, "hessian": run_derivative, "tensor": run_derivative, "draw": run_draw}
+
+
+def main(argv=None):
+    """Run the command line and return its exit code: 0, 2 for a user error, 130 when interrupted."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SystemExit as stop:  # argparse has printed the usage error (code 2) or the help (code 0)
+        return stop.code
+    except HessianLabError as error:
+        print(f"hessian-lab: error: {error}", file=sys.stderr)
+        return USER_ERROR
+    except KeyboardInterrupt:
+        print("hessian-lab: interrupted", file=sys.stderr)
+        return INTERRUPTED
