@@ -1,0 +1,132 @@
+"""Edge pushing (Gower and Mello, Optimization Methods & Software 27(2), 2012): the whole Hessian in one reverse sweep.
+
+Alongside the adjoints v̄, the sweep carries W, a symmetric map of "nonlinear edges" {a, b} -> weight
+between nodes not yet swept. W starts empty; when the sweep reaches node i = φ(v_j : j args of i), with
+local partials d_j = ∂φ/∂v_j and local second partials h_jk = ∂²φ/∂v_j∂v_k, it does three things:
+
+    pushing:  every edge {i, p} moves onto i's arguments: W{j, p} += d_j W{i, p}  (twice that if j = p),
+              and W{i, i} becomes W{j, k} += d_j d_k W{i, i};
+    creating: W{j, k} += v̄_i h_jk, for each pair of arguments of a nonlinear i;
+    adjoint:  v̄_j += v̄_i d_j, the ordinary backprop step;
+
+and node i leaves W. At the end only inputs remain, and W{x_a, x_b} = H[a, b]. Each unordered pair is
+stored once, and only pairs that can be nonzero: second partials that are identically 0 (such as mul's
+∂²(ab)/∂a²) create nothing, and nothing is pushed through a first partial that is exactly 0, as backprop
+skips `0 * g`. That is how the method exploits symmetry and sparsity.
+"""
+
+from collections import defaultdict
+
+import numpy as np
+
+from . import ops
+from .counting import record
+from .forward import evaluate
+from .second_order import second_order_rule
+
+
+def hessian_edge_pushing(graph, x0, report=None):
+    """∇²f(x0) by edge pushing: one reverse sweep over f's graph (not over G), visits = f_nodes.
+
+    Counted in the units of the other methods: passes = 1, visits = the nodes of f swept, evaluations =
+    f's forward pass (local partials are numbers computed on the spot, as in a numeric backprop, and are
+    not counted). Its real work is in the edges: `report`, a dict if given (hl.hessian(..., report=d)), receives "edges_pushed" (weight moves onto an argument in the pushing step), "edges_created"
+    (second partials added in the creating step) and "max_live_edges" (the largest W held).
+    """
+    values = evaluate(graph.nodes, graph.point(x0))
+    sweep = EdgePushing(graph.output)
+    for node in reversed(graph.nodes):
+        if node.args:
+            sweep.eliminate(node, values)
+    record(passes=1, visits=len(graph.nodes))
+    if report is not None:
+        report.update(edges_pushed=sweep.pushed, edges_created=sweep.created, max_live_edges=sweep.max_live)
+    index = {x: x.param for x in graph.inputs}
+    H = np.zeros((graph.n, graph.n))
+    for a, row in sweep.edges.items():
+        for b, weight in row.items():
+            H[index[a], index[b]] = weight
+    return H
+
+
+class EdgePushing:
+    """The state of one reverse sweep: adjoints, the symmetric edge map W, and the work counts."""
+
+    def __init__(self, output):
+        self.adjoints = {output: 1.0}
+        self.edges = defaultdict(dict)  # W, stored both ways: edges[a][b] is edges[b][a]
+        self.pushed = self.created = self.max_live = self.live = 0
+
+    def add(self, a, b, weight):
+        """W{a, b} += weight (one unordered pair; the diagonal once)."""
+        if b not in self.edges[a]:
+            self.live += 1
+            self.max_live = max(self.max_live, self.live)
+        total = self.edges[a].get(b, 0.0) + weight
+        self.edges[a][b] = total
+        self.edges[b][a] = total
+
+    def remove(self, node):
+        """Take node i out of W, returning its edges {p: W{i, p}}."""
+        row = self.edges.pop(node, {})
+        for p in row:
+            if p is not node:
+                del self.edges[p][node]
+        self.live -= len(row)
+        return row
+
+    def eliminate(self, node, values):
+        """Sweep node i: push its edges onto its arguments, create its own, and pass its adjoint on."""
+        args, first, second = local_derivatives(node, values)
+        moving = [(j, dj) for j, dj in zip(args, first) if dj != 0]  # as backprop skips `0 * g`
+        for p, weight in self.remove(node).items():
+            if p is node:
+                for s, (a, da) in enumerate(moving):
+                    for b, db in moving[s:]:
+                        self.add(a, b, da * db * weight)
+                        self.pushed += 1
+            else:
+                for j, dj in moving:
+                    self.add(j, p, (2 if j is p else 1) * dj * weight)
+                    self.pushed += 1
+        adjoint = self.adjoints.pop(node, None)
+        if adjoint is not None:
+            for (s, t), h in second.items():
+                self.add(args[s], args[t], adjoint * h)
+                self.created += 1
+            for j, dj in moving:
+                self.adjoints[j] = self.adjoints.get(j, 0.0) + adjoint * dj
+
+
+def local_derivatives(node, values):
+    """Node i's distinct non-constant arguments, its first local partials, and its nonzero second ones {(s, t): h, s <= t}.
+
+    Linear ops have constant first partials and no second ones; the others come from the primitive table
+    differentiated twice (hessian_lab.second_order), and only the structurally nonzero second partials are
+    kept. Repeated arguments, as in x * x, are merged: their partials add up.
+    """
+    slot, args = {}, []
+    for arg in node.args:
+        if arg.op != "const" and arg not in slot:
+            slot[arg] = len(args)
+            args.append(arg)
+    if node.op in LINEAR_OPS:
+        partials, hessian, nonlinear = ops.local_partials(node, values), None, []
+    else:
+        rule = second_order_rule(node.op, node.param, len(node.args))
+        partials, hessian = rule.evaluate([values[a] for a in node.args], values[node])
+        nonlinear = [(p, q) for p, q in rule.structural_second() if p <= q]
+    first = [0.0] * len(args)
+    for arg, partial in zip(node.args, partials):
+        if arg in slot:
+            first[slot[arg]] += partial
+    second = {}
+    for p, q in nonlinear:
+        if node.args[p] in slot and node.args[q] in slot:
+            s, t = sorted((slot[node.args[p]], slot[node.args[q]]))
+            twice = s == t and p != q  # x * x: ∂²/∂x² collects h_pq and h_qp
+            second[s, t] = second.get((s, t), 0.0) + hessian[p][q] * (2 if twice else 1)
+    return args, first, second
+
+
+LINEAR_OPS = {"add", "sub", "neg", "sum", "dot"}  # first partials are constants, second partials all zero
