@@ -208,7 +208,8 @@ def hessian_heatmap(H, ax=None, title="Hessian", row=None, annotate=None):
     n = H.shape[0]
     if annotate if annotate is not None else n <= 6:
         for (i, j), value in np.ndenumerate(H):
-            ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8)
+            ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(value) > 0.6 * scale else "black")
     if row is not None:
         ax.add_patch(Rectangle((-0.5, row - 0.5), H.shape[1], 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.5))
     ax.set_xticks(range(n) if n <= 12 else [])
