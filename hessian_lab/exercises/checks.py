@@ -1,0 +1,197 @@
+"""hl.exercises.check(name, student_fn): values, cost and robustness of a student's function, in plain words."""
+
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+from .. import api
+from ..counting import counting
+from ..errors import HessianLabError
+from ..forward import count_edges, evaluate, topological_order
+from ..graph import trace
+from ..node import Node, to_text
+from .cost import Bound, judge_cost
+from .probe import probe_orientation
+from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PROBLEMS, shared_subexpressions, tanh_mlp
+from .result import CheckResult
+from .sweeps import tally
+from .values import judge
+
+
+class Exercise(NamedTuple):
+    """How to call one exercise's function, what it must return, and the cost it must reach."""
+
+    call: Callable  # (student_fn, g, problem) -> what the student returns; g is a fresh trace of problem.f
+    expected: Callable  # problem -> the engine's exact answer, an ndarray
+    label: str  # the answer's name in messages: "∇f", "H", "T"
+    bounds: list
+    family: Callable  # the function whose sizes the cost is measured on
+    sizes: tuple
+    read: Callable = lambda raw, g, point: raw  # the answer as numbers at point (for a returned graph, its values)
+    sizes_of: Callable = lambda raw, g: {}  # sizes of what the student built, counted with the work
+    probe: Optional[Callable] = None  # (result, name, student_fn, problem): a further check
+
+
+def reference_sizes(g):
+    """Sizes of f's graph and the engine's G that the bounds refer to (computed outside the student's count)."""
+    G = g.gradient_graph()
+    return {"op_nodes": sum(1 for v in g.nodes if v.args), "f_nodes": g.num_nodes, "m": g.m,
+            "engine_G_edges": G.num_edges, "engine_G_nodes": len(G.nodes)}
+
+
+def graph_values(outputs, g, point):
+    """The values at point of the nodes (or numbers) a student's gradient_graph returned."""
+    outputs = list(outputs)
+    values = evaluate(topological_order(outputs), point)
+    return [values[o] if isinstance(o, Node) else o for o in outputs]
+
+
+def graph_sizes(outputs, g):
+    """Edges of the student's G: f's graph together with every node the returned x̄_i depend on."""
+    return {"G_edges": count_edges(topological_order([g.output, *list(outputs)]))}
+
+
+NO_ENGINE_PASSES = Bound("passes", "numeric engine passes", lambda n, c: 0,
+                         "the sweep is yours to write, without the engine's backprop (hl.backprop, g.gradient)")
+ONE_VISIT_PER_NODE = Bound(
+    "visits", "visits", lambda n, c: c["op_nodes"],
+    "a backward pass applies each operation node's local partials once (one call of "
+    "hl.exercises.local_partials per node with arguments)", least=lambda n, c: c["op_nodes"])
+G_BUILT_ONCE = Bound("builds", "symbolic builds", lambda n, c: 1, "G is built once and reused by every pass")
+
+EXERCISES = {
+    "backprop": Exercise(
+        call=lambda fn, g, p: fn(g, p.point()),
+        expected=lambda p: api.gradient(p.f, p.point()),
+        label="∇f",
+        bounds=[ONE_VISIT_PER_NODE, NO_ENGINE_PASSES,
+                Bound("builds", "symbolic builds", lambda n, c: 0, "a numeric backward pass builds no graph")],
+        family=shared_subexpressions,
+        sizes=SWEEP_SIZES,
+    ),
+    "gradient_graph": Exercise(
+        call=lambda fn, g, p: fn(g),
+        expected=lambda p: api.gradient(p.f, p.point()),
+        label="x̄",
+        bounds=[
+            Bound("G_edges", "edges in G", lambda n, c: 3 * c["engine_G_edges"],
+                  "one mirrored sweep over f gives O(m) edges (the engine's G, which skips `g * 1` and `0 * g`, "
+                  "has about 3 per edge of f; the bound allows 3 times the engine's G)"),
+            Bound("build_visits", "build visits", lambda n, c: c["f_nodes"],
+                  "one symbolic sweep over f visits each of its nodes once, for every x̄_i at once"),
+            Bound("passes", "numeric passes", lambda n, c: 0, "G is built from nodes, with no numbers at all"),
+        ],
+        family=shared_subexpressions,
+        sizes=SWEEP_SIZES,
+        read=graph_values,
+        sizes_of=graph_sizes,
+    ),
+    "hessian_naive": Exercise(
+        call=lambda fn, g, p: fn(p.f, p.point()),
+        expected=lambda p: api.hessian(p.f, p.point()),
+        label="H",
+        bounds=[
+            Bound("passes", "passes", lambda n, c: n**2, "the naive method makes one pass per entry: n^2",
+                  least=lambda n, c: n**2),
+            G_BUILT_ONCE,
+        ],
+        family=tanh_mlp,
+        sizes=HESSIAN_SIZES,
+        probe=probe_orientation,
+    ),
+    "hessian_rows": Exercise(
+        call=lambda fn, g, p: fn(p.f, p.point()),
+        expected=lambda p: api.hessian(p.f, p.point()),
+        label="H",
+        bounds=[
+            Bound("passes", "passes", lambda n, c: n, "the row method needs n"),
+            Bound("visits", "visits", lambda n, c: n * c["engine_G_nodes"],
+                  "each row's pass sweeps at most all of G: n·|G| nodes"),
+            G_BUILT_ONCE,
+        ],
+        family=tanh_mlp,
+        sizes=HESSIAN_SIZES,
+        probe=probe_orientation,
+    ),
+    "third_derivatives": Exercise(
+        call=lambda fn, g, p: fn(p.f, p.point()),
+        expected=lambda p: api.derivative_tensor(p.f, p.point(), 3),
+        label="T",
+        bounds=[
+            Bound("passes", "numeric passes", lambda n, c: n**2,
+                  "nesting the construction twice needs n^2, one per second derivative (1 + n + n^2 sweeps in all)"),
+            Bound("builds", "symbolic builds", lambda n, c: 1 + n,
+                  "G once, then one graph per x̄_i: 1 + n"),
+        ],
+        family=tanh_mlp,
+        sizes=THIRD_SIZES,
+    ),
+}
+
+
+def run(exercise, student_fn, problem):
+    """Call the student's function on a fresh trace of problem; return its answer as numbers, counts and tally."""
+    g = trace(problem.f, problem.n)
+    reference = reference_sizes(trace(problem.f, problem.n))
+    with counting() as counter, tally() as visits:
+        raw = exercise.call(student_fn, g, problem)
+        counts = {**counter.as_dict(), **exercise.sizes_of(raw, g)}
+    return exercise.read(raw, g, problem.point()), {**counts, **reference}, visits
+
+
+def judge_visits_once(result, name, tallies):
+    """Fail if a hand-written sweep applied some node's partials more than once (a double-counted shared node)."""
+    for problem, visits in tallies:
+        repeated = [(node, k) for node, k in visits.items() if k > 1]
+        if repeated:
+            node, k = max(repeated, key=lambda item: item[1])
+            result.fail(
+                "double_visit",
+                f"sweep: on {problem.name}, your {name} applied the partials of the node {to_text(node)} {k} times "
+                f"({len(repeated)} node(s) more than once). A shared node must collect the adjoint contributions of "
+                "all its users first, then pass its total on once: walk the nodes in reverse topological order "
+                "(reversed(g.nodes)), not recursively along each path",
+            )
+            return
+
+
+def judge_repeatable(result, name, exercise, student_fn):
+    """Two calls on the same input must return identical numbers: nothing may accumulate between calls."""
+    problem = VALUE_PROBLEMS[0]
+    first, second = (np.asarray(run(exercise, student_fn, problem)[0], dtype=float) for _ in range(2))
+    if np.array_equal(first, second):
+        result.note(f"robustness: a second call on {problem.name} returned identical numbers")
+    else:
+        result.fail("repeat", f"robustness: a second call on {problem.name} returned other numbers; does something "
+                              "(an adjoint, a .grad, a cache) accumulate between calls?")
+
+
+def check(name, student_fn, verbose=True):
+    """Check a student's solution of exercise `name`: values, cost over a range of n, robustness.
+
+    Prints the verdict (unless verbose=False) and returns a CheckResult (ok, messages, failures, counts, slopes).
+    """
+    if name not in EXERCISES:
+        raise HessianLabError(f"no exercise named {name!r}; the exercises are: {', '.join(EXERCISES)}")
+    exercise = EXERCISES[name]
+    result = CheckResult(name)
+    try:
+        runs, tallies = [], []
+        for problem in VALUE_PROBLEMS:
+            got, _, visits = run(exercise, student_fn, problem)
+            runs.append((problem, got, exercise.expected(problem)))
+            tallies.append((problem, visits))
+        judge(result, exercise.label, runs)
+        judge_visits_once(result, name, tallies)
+        measured = {n: run(exercise, student_fn, Problem(exercise.family, n))[1] for n in exercise.sizes}
+        judge_cost(result, name, measured, exercise.bounds)
+        judge_repeatable(result, name, exercise, student_fn)
+        if exercise.probe:
+            exercise.probe(result, name, student_fn, Problem(shared_subexpressions, 3))
+    except NotImplementedError:
+        result.fail("not_implemented", f"{name} is not written yet: replace `raise NotImplementedError` with your code")
+    except Exception as error:  # a student's bug, reported as a finding rather than a traceback
+        result.fail("error", f"your {name} raised {type(error).__name__}: {error}")
+    if verbose:
+        print(result.report())
+    return result

@@ -1,0 +1,76 @@
+"""The verdict of a self-check, and the growth language it is written in (counts, slopes, formulas)."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Formulas a count may follow exactly, tried in this order, to say "n^2 passes" rather than "4, 16, 64 passes".
+FORMULAS = {
+    "no": lambda n: 0,
+    "1": lambda n: 1,
+    "n": lambda n: n,
+    "n + 1": lambda n: n + 1,
+    "n(n+1)/2": lambda n: n * (n + 1) // 2,
+    "n^2": lambda n: n**2,
+    "1 + n + n^2": lambda n: 1 + n + n**2,
+    "n^3": lambda n: n**3,
+}
+
+
+def fit_slope(sizes, counts):
+    """The exponent p of count ≈ c · n^p, by least squares on log-log; nan if a count is 0 or there is one size."""
+    if len(sizes) < 2 or min(counts) <= 0:
+        return float("nan")
+    return float(np.polyfit(np.log(sizes), np.log(counts), 1)[0])
+
+
+def describe_growth(sizes, counts):
+    """`n^2` if the counts follow a known formula exactly, else the counts themselves with their sizes."""
+    for name, formula in FORMULAS.items():
+        if all(formula(n) == c for n, c in zip(sizes, counts)):
+            return name
+    return f"{', '.join(f'{c:,}' for c in counts)} (at n = {', '.join(map(str, sizes))})"
+
+
+def slope_text(slope):
+    """A slope for messages: 2.0 for a measured one."""
+    return "?" if np.isnan(slope) else f"{slope:.1f}"
+
+
+@dataclass
+class CheckResult:
+    """What hl.exercises.check found: ok, the messages in plain words, and the measured counts and slopes.
+
+    failures holds one short kind per failed aspect ("values", "transposed", "passes", "double_visit",
+    "offset", ...), so that tests and graders can ask what went wrong without parsing sentences.
+    counts maps each size n of the cost check to its counts; slopes maps each counted field to its
+    fitted exponent in n.
+    """
+
+    name: str
+    messages: list = field(default_factory=list)
+    failures: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    slopes: dict = field(default_factory=dict)
+
+    @property
+    def ok(self):
+        """True when nothing failed."""
+        return not self.failures
+
+    def fail(self, kind, message):
+        """Record a failed aspect and say what it was."""
+        self.failures.append(kind)
+        self.messages.append(f"✗ {message}")
+
+    def note(self, message):
+        """Record something that passed, or a measurement worth showing."""
+        self.messages.append(f"✓ {message}")
+
+    def report(self):
+        """The verdict and every message, one per line, as check() prints it."""
+        verdict = "all checks passed" if self.ok else f"{len(self.failures)} problem(s) found"
+        return "\n".join([f"{self.name}: {verdict}", *(f"  {m}" for m in self.messages)])
+
+    def __repr__(self):
+        return f"<CheckResult {self.name}: {'ok' if self.ok else 'failed: ' + ', '.join(self.failures)}>"

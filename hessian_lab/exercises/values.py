@@ -1,0 +1,75 @@
+"""Judging values: the student's arrays against the engine's exact ones, in words a student can act on."""
+
+import numpy as np
+
+RTOL = 1e-8  # the engine's and a student's sums may add in another order; anything real is far bigger
+
+
+def as_array(got, shape):
+    """got as a float array of the expected shape, or a sentence saying why it is not one."""
+    try:
+        array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError) as error:
+        return None, f"returned {type(got).__name__}, which is not an array of numbers ({error})"
+    if array.shape != shape:
+        return None, f"returned shape {array.shape}, but the answer has shape {shape}"
+    return array, None
+
+
+def wrong_entries(got, expected):
+    """A boolean mask of the entries that differ beyond rounding."""
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return ~np.isclose(got, expected, rtol=RTOL, atol=RTOL * scale)
+
+
+def entry(label, index):
+    """`H[1, 2]` for the label "H" and the index (1, 2)."""
+    return f"{label}[{', '.join(map(str, index))}]"
+
+
+def constant_pattern(pairs):
+    """If every entry of every run is off by one same constant (or one same factor), a sentence saying so."""
+    got = np.concatenate([g.ravel() for g, _ in pairs])
+    expected = np.concatenate([e.ravel() for _, e in pairs])
+    offset = got - expected
+    if np.allclose(offset, offset[0], rtol=0, atol=RTOL * max(1.0, abs(offset[0]))) and offset[0] != 0:
+        return "offset", f"every entry is off by the same constant, {offset[0]:+.6g}, on every function"
+    nonzero = expected != 0
+    if nonzero.any() and np.all(got[~nonzero] == 0):
+        factor = got[nonzero] / expected[nonzero]
+        if np.allclose(factor, factor[0], rtol=RTOL) and factor[0] != 1:
+            return "factor", f"every entry is {factor[0]:.6g} times the right one, on every function"
+    return None
+
+
+def judge(result, label, runs):
+    """Check runs of (problem, got, expected) and record in `result` which entry is wrong, where, by how much.
+
+    Returns True when every value matched.
+    """
+    pairs, wrong = [], []
+    for problem, got, expected in runs:
+        array, why = as_array(got, expected.shape)
+        if why:
+            result.fail("shape", f"values: on {problem.name}, your function {why}")
+            return False
+        pairs.append((array, expected))
+        mask = wrong_entries(array, expected)
+        if mask.any():
+            wrong.append((problem, array, expected, mask))
+    if not wrong:
+        result.note(f"values: every entry matches the engine's exact answer on {', '.join(p.name for p, _, _ in runs)}")
+        return True
+    pattern = constant_pattern(pairs) if len(wrong) == len(runs) else None
+    if pattern:
+        result.fail(pattern[0], f"values: {pattern[1]}; for example:")
+        wrong = wrong[:1]
+    for problem, array, expected, mask in wrong:
+        worst = np.unravel_index(np.argmax(np.where(mask, np.abs(array - expected), -1)), mask.shape)
+        result.fail(
+            "values",
+            f"values: on {problem.name}, {entry(label, worst)} is {array[worst]:.6g} but should be "
+            f"{expected[worst]:.6g} (off by {array[worst] - expected[worst]:+.3g}); "
+            f"{int(mask.sum())} of {mask.size} entries are wrong",
+        )
+    return False
