@@ -227,3 +227,11 @@ def test_sync_check_notices_an_edited_solution(tmp_path):
     nbformat.write(nb, edited)
     assert make_exercises.out_of_sync(solutions, exercises) == ["ex2_hessian_rows.ipynb"]
     assert make_exercises.main(["--check"]) == 0  # the repository's own notebooks are untouched
+
+
+@pytest.mark.parametrize("name, shortcut", [("hessian_rows", lambda f, x0: hl.hessian(f, x0, method="rows")),
+                                            ("hessian_naive", lambda f, x0: hl.trace(f, len(x0)).hessian(x0, "naive")),
+                                            ("third_derivatives", lambda f, x0: hl.derivative_tensor(f, x0, 3))])
+def test_calling_the_engines_finished_method_is_rejected(name, shortcut):
+    result = check(name, shortcut)
+    assert failed_with(result, "shortcuts", "made 1 call of the engine's finished method", "yourself")

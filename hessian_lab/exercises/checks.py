@@ -1,10 +1,13 @@
 """hl.exercises.check(name, student_fn): values, cost and robustness of a student's function, in plain words."""
 
+import importlib
+from contextlib import ExitStack, contextmanager
 from typing import Callable, NamedTuple, Optional
+from unittest import mock
 
 import numpy as np
 
-from .. import api
+from .. import api, higher
 from ..counting import counting
 from ..errors import HessianLabError
 from ..forward import count_edges, evaluate, topological_order
@@ -30,6 +33,7 @@ class Exercise(NamedTuple):
     read: Callable = lambda raw, g, point: raw  # the answer as numbers at point (for a returned graph, its values)
     sizes_of: Callable = lambda raw, g: {}  # sizes of what the student built, counted with the work
     probe: Optional[Callable] = None  # (result, name, student_fn, problem): a further check
+    shortcuts: tuple = ()  # (module, name) of engine functions that would answer the exercise outright
 
 
 def reference_sizes(g):
@@ -58,6 +62,10 @@ ONE_VISIT_PER_NODE = Bound(
     "a backward pass applies each operation node's local partials once (one call of "
     "hl.exercises.local_partials per node with arguments)", least=lambda n, c: c["op_nodes"])
 G_BUILT_ONCE = Bound("builds", "symbolic builds", lambda n, c: 1, "G is built once and reused by every pass")
+NO_SHORTCUTS = Bound("shortcuts", "calls of the engine's finished method", lambda n, c: 0,
+                     "the exercise is to build the answer from G and hl.backprop yourself")
+# hl.hessian and g.hessian both end in the module hessian_lab.hessian (the package's `hessian` is the function).
+HESSIAN_SHORTCUTS = ((importlib.import_module("..hessian", __package__), "hessian"),)
 
 EXERCISES = {
     "backprop": Exercise(
@@ -94,10 +102,12 @@ EXERCISES = {
             Bound("passes", "passes", lambda n, c: n**2, "the naive method makes one pass per entry: n^2",
                   least=lambda n, c: n**2),
             G_BUILT_ONCE,
+            NO_SHORTCUTS,
         ],
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
         probe=probe_orientation,
+        shortcuts=HESSIAN_SHORTCUTS,
     ),
     "hessian_rows": Exercise(
         call=lambda fn, g, p: fn(p.f, p.point()),
@@ -108,10 +118,12 @@ EXERCISES = {
             Bound("visits", "visits", lambda n, c: n * c["engine_G_nodes"],
                   "each row's pass sweeps at most all of G: n·|G| nodes"),
             G_BUILT_ONCE,
+            NO_SHORTCUTS,
         ],
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
         probe=probe_orientation,
+        shortcuts=HESSIAN_SHORTCUTS,
     ),
     "third_derivatives": Exercise(
         call=lambda fn, g, p: fn(p.f, p.point()),
@@ -122,20 +134,42 @@ EXERCISES = {
                   "nesting the construction twice needs n^2, one per second derivative (1 + n + n^2 sweeps in all)"),
             Bound("builds", "symbolic builds", lambda n, c: 1 + n,
                   "G once, then one graph per x̄_i: 1 + n"),
+            NO_SHORTCUTS,
         ],
         family=tanh_mlp,
         sizes=THIRD_SIZES,
+        shortcuts=(*HESSIAN_SHORTCUTS, (higher, "derivative_tensor")),
     ),
 }
+
+
+@contextmanager
+def watching(functions):
+    """Note every call of the given (module, name) engine functions, in the list this context yields."""
+    calls = []
+
+    def spy(original):
+        """original, noting each call."""
+
+        def spied(*args, **kwargs):
+            calls.append(original.__name__)
+            return original(*args, **kwargs)
+
+        return spied
+
+    with ExitStack() as stack:
+        for module, name in functions:
+            stack.enter_context(mock.patch.object(module, name, spy(getattr(module, name))))
+        yield calls
 
 
 def run(exercise, student_fn, problem):
     """Call the student's function on a fresh trace of problem; return its answer as numbers, counts and tally."""
     g = trace(problem.f, problem.n)
     reference = reference_sizes(trace(problem.f, problem.n))
-    with counting() as counter, tally() as visits:
+    with counting() as counter, tally() as visits, watching(exercise.shortcuts) as shortcuts:
         raw = exercise.call(student_fn, g, problem)
-        counts = {**counter.as_dict(), **exercise.sizes_of(raw, g)}
+        counts = {**counter.as_dict(), **exercise.sizes_of(raw, g), "shortcuts": len(shortcuts)}
     return exercise.read(raw, g, problem.point()), {**counts, **reference}, visits
 
 

@@ -43,23 +43,20 @@ def constant_pattern(pairs):
 
 
 def judge(result, label, runs):
-    """Check runs of (problem, got, expected) and record in `result` which entry is wrong, where, by how much.
-
-    Returns True when every value matched.
-    """
+    """Check runs of (problem, got, expected) and record in `result` which entry is wrong, where, by how much."""
     pairs, wrong = [], []
     for problem, got, expected in runs:
         array, why = as_array(got, expected.shape)
         if why:
             result.fail("shape", f"values: on {problem.name}, your function {why}")
-            return False
+            return
         pairs.append((array, expected))
         mask = wrong_entries(array, expected)
         if mask.any():
             wrong.append((problem, array, expected, mask))
     if not wrong:
         result.note(f"values: every entry matches the engine's exact answer on {', '.join(p.name for p, _, _ in runs)}")
-        return True
+        return
     pattern = constant_pattern(pairs) if len(wrong) == len(runs) else None
     if pattern:
         result.fail(pattern[0], f"values: {pattern[1]}; for example:")
@@ -72,4 +69,3 @@ def judge(result, label, runs):
             f"{expected[worst]:.6g} (off by {array[worst] - expected[worst]:+.3g}); "
             f"{int(mask.sum())} of {mask.size} entries are wrong",
         )
-    return False
