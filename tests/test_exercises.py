@@ -149,9 +149,20 @@ def test_rows_that_bypass_G_cannot_be_probed_and_say_so():
     assert result.failures == ["orientation_unchecked"]
 
 
-def test_a_student_exception_is_reported_not_raised():
-    result = check("hessian_rows", lambda f, x0: 1 / 0)
-    assert failed_with(result, "error", "ZeroDivisionError")
+def test_a_student_exception_is_reported_with_its_function_and_line():
+    def rows_that_fail(f, x0):
+        """A planted bug: indexes past the end of x0."""
+        return x0[len(x0)]
+
+    result = check("hessian_rows", rows_that_fail)
+    assert result.failures == ["error"]
+    assert failed_with(result, "error", "on shared_subexpressions (n = 3)", "IndexError",
+                       "in rows_that_fail, line", "return x0[len(x0)]")
+
+
+def test_an_answer_of_the_wrong_kind_is_reported():
+    result = check("gradient_graph", lambda g: 42)
+    assert failed_with(result, "error", "it returned int 42, which is not an answer of the kind")
 
 
 def test_results_that_change_between_calls_are_rejected():
@@ -235,3 +246,9 @@ def test_sync_check_notices_an_edited_solution(tmp_path):
 def test_calling_the_engines_finished_method_is_rejected(name, shortcut):
     result = check(name, shortcut)
     assert failed_with(result, "shortcuts", "made 1 call of the engine's finished method", "yourself")
+
+
+def test_an_answer_of_the_wrong_shape_stops_after_the_values():
+    result = check("hessian_rows", lambda f, x0: np.zeros(len(x0)))
+    assert result.failures == ["shape"]
+    assert failed_with(result, "shape", "on shared_subexpressions (n = 3)", "returned shape (3,)", "shape (3, 3)")

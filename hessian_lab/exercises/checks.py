@@ -17,6 +17,7 @@ from .cost import Bound, judge_cost
 from .probe import probe_orientation
 from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PROBLEMS, shared_subexpressions, tanh_mlp
 from .result import CheckResult
+from .student import StudentError, call_student
 from .sweeps import tally
 from .values import judge
 
@@ -24,7 +25,7 @@ from .values import judge
 class Exercise(NamedTuple):
     """How to call one exercise's function, what it must return, and the cost it must reach."""
 
-    call: Callable  # (student_fn, g, problem) -> what the student returns; g is a fresh trace of problem.f
+    args: Callable  # (g, problem) -> the arguments of the student's function; g is a fresh trace of problem.f
     expected: Callable  # problem -> the engine's exact answer, an ndarray
     label: str  # the answer's name in messages: "∇f", "H", "T"
     bounds: list
@@ -69,7 +70,7 @@ HESSIAN_SHORTCUTS = ((importlib.import_module("..hessian", __package__), "hessia
 
 EXERCISES = {
     "backprop": Exercise(
-        call=lambda fn, g, p: fn(g, p.point()),
+        args=lambda g, p: (g, p.point()),
         expected=lambda p: api.gradient(p.f, p.point()),
         label="∇f",
         bounds=[ONE_VISIT_PER_NODE, NO_ENGINE_PASSES,
@@ -78,7 +79,7 @@ EXERCISES = {
         sizes=SWEEP_SIZES,
     ),
     "gradient_graph": Exercise(
-        call=lambda fn, g, p: fn(g),
+        args=lambda g, p: (g,),
         expected=lambda p: api.gradient(p.f, p.point()),
         label="x̄",
         bounds=[
@@ -95,7 +96,7 @@ EXERCISES = {
         sizes_of=graph_sizes,
     ),
     "hessian_naive": Exercise(
-        call=lambda fn, g, p: fn(p.f, p.point()),
+        args=lambda g, p: (p.f, p.point()),
         expected=lambda p: api.hessian(p.f, p.point()),
         label="H",
         bounds=[
@@ -110,7 +111,7 @@ EXERCISES = {
         shortcuts=HESSIAN_SHORTCUTS,
     ),
     "hessian_rows": Exercise(
-        call=lambda fn, g, p: fn(p.f, p.point()),
+        args=lambda g, p: (p.f, p.point()),
         expected=lambda p: api.hessian(p.f, p.point()),
         label="H",
         bounds=[
@@ -126,7 +127,7 @@ EXERCISES = {
         shortcuts=HESSIAN_SHORTCUTS,
     ),
     "third_derivatives": Exercise(
-        call=lambda fn, g, p: fn(p.f, p.point()),
+        args=lambda g, p: (p.f, p.point()),
         expected=lambda p: api.derivative_tensor(p.f, p.point(), 3),
         label="T",
         bounds=[
@@ -168,9 +169,13 @@ def run(exercise, student_fn, problem):
     g = trace(problem.f, problem.n)
     reference = reference_sizes(trace(problem.f, problem.n))
     with counting() as counter, tally() as visits, watching(exercise.shortcuts) as shortcuts:
-        raw = exercise.call(student_fn, g, problem)
-        counts = {**counter.as_dict(), **exercise.sizes_of(raw, g), "shortcuts": len(shortcuts)}
-    return exercise.read(raw, g, problem.point()), {**counts, **reference}, visits
+        raw = call_student(student_fn, exercise.args(g, problem), problem)
+    try:
+        answer, built = exercise.read(raw, g, problem.point()), exercise.sizes_of(raw, g)
+    except Exception as error:
+        raise StudentError(f"on {problem.name}, it returned {type(raw).__name__} {raw!r:.80}, which is not an "
+                           f"answer of the kind the docstring asks for ({type(error).__name__}: {error})") from error
+    return answer, {**counter.as_dict(), **built, "shortcuts": len(shortcuts), **reference}, visits
 
 
 def judge_visits_once(result, name, tallies):
@@ -189,7 +194,7 @@ def judge_visits_once(result, name, tallies):
             return
 
 
-def judge_repeatable(result, name, exercise, student_fn):
+def judge_repeatable(result, exercise, student_fn):
     """Two calls on the same input must return identical numbers: nothing may accumulate between calls."""
     problem = VALUE_PROBLEMS[0]
     first, second = (np.asarray(run(exercise, student_fn, problem)[0], dtype=float) for _ in range(2))
@@ -216,16 +221,24 @@ def check(name, student_fn, verbose=True):
             runs.append((problem, got, exercise.expected(problem)))
             tallies.append((problem, visits))
         judge(result, exercise.label, runs)
+        if "shape" in result.failures:
+            result.messages.append("  (the cost and robustness checks wait for an answer of the right shape)")
+            return finish(result, verbose)
         judge_visits_once(result, name, tallies)
         measured = {n: run(exercise, student_fn, Problem(exercise.family, n))[1] for n in exercise.sizes}
         judge_cost(result, name, measured, exercise.bounds)
-        judge_repeatable(result, name, exercise, student_fn)
+        judge_repeatable(result, exercise, student_fn)
         if exercise.probe:
             exercise.probe(result, name, student_fn, Problem(shared_subexpressions, 3))
     except NotImplementedError:
         result.fail("not_implemented", f"{name} is not written yet: replace `raise NotImplementedError` with your code")
-    except Exception as error:  # a student's bug, reported as a finding rather than a traceback
-        result.fail("error", f"your {name} raised {type(error).__name__}: {error}")
+    except StudentError as error:
+        result.fail("error", f"your {name} failed: {error}")
+    return finish(result, verbose)
+
+
+def finish(result, verbose):
+    """Print the report if asked, and return the result."""
     if verbose:
         print(result.report())
     return result

@@ -15,6 +15,7 @@ from .. import ops
 from ..backprop import GradientGraph, backprop
 from ..forward import count_edges, evaluate, topological_order
 from ..graph import Graph, trace
+from .student import call_student
 from .values import as_array, entry, wrong_entries
 
 
@@ -53,7 +54,7 @@ def probe_orientation(result, name, student_fn, problem):
         return FieldGraph(graph)
 
     with mock.patch.object(Graph, "gradient_graph", stand_in):
-        got = student_fn(problem.f, problem.point())
+        got = call_student(student_fn, (problem.f, problem.point()), problem)
     J = jacobian(problem)
     if not asked:
         result.fail(
