@@ -5,6 +5,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import NullFormatter
 
 from .forward import topological_order
 from .node import Node
@@ -224,6 +225,9 @@ def loglog_with_slopes(ax, xs, series, xlabel="n", ylabel="node visits", title=N
     for label, ys in series.items():
         slopes[label] = fit_slope(xs[fit_from:], ys[fit_from:])
         ax.loglog(xs, ys, "o-", label=f"{label} (slope {slopes[label]:.2f})")
+    if len(xs) <= 8:
+        ax.set_xticks(list(xs), [f"{x:g}" for x in xs])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:

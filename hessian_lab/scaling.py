@@ -36,12 +36,16 @@ def chain(n):
 
 
 def tanh_stack(n, depth):
-    """depth layers of z_i ← tanh(z_i + z_{i+1}) (cyclically), then Σ z_i: at fixed n, m grows like depth."""
+    """depth layers of z_i ← tanh(z_i + s / n), s = Σ_j z_j, then Σ z_i: at fixed n, m grows like depth.
+
+    Every layer mixes all inputs, so each row's pass sees a full-width graph from the first layer on.
+    """
 
     def f(x):
         z = list(x)
         for _ in range(depth):
-            z = [ops.tanh(z[i] + z[(i + 1) % n]) for i in range(n)]
+            mean = ops.sum(z) / n
+            z = [ops.tanh(zi + mean) for zi in z]
         return ops.sum(z)
 
     return f
@@ -60,19 +64,24 @@ def fit_slope(xs, ys):
     return float(np.polyfit(np.log(np.asarray(xs, dtype=float)), np.log(np.asarray(ys, dtype=float)), 1)[0])
 
 
-STAT_KEYS = ("n", "m", "passes", "visits", "f_nodes", "G_nodes", "G_edges", "G_over_f")
+STAT_KEYS = ("n", "m", "passes", "visits", "builds", "build_visits", "f_nodes", "G_nodes", "G_edges", "G_over_f")
 
 
 def count_point(f, n, methods=("naive", "rows"), x0=None):
-    """The exact work of each Hessian method on one f of n inputs: {method: stats}, all on one shared trace."""
-    graph = trace(f, n)
+    """The exact work of each Hessian method on one f of n inputs: {method: stats}, each on its own fresh trace.
+
+    A fresh trace per method makes every method pay for the graphs it builds (G, or tangent graphs).
+    """
     point = default_point(n) if x0 is None else x0
-    return {method: graph.hessian(point, method, return_stats=True)[1] for method in methods}
+    return {method: trace(f, n).hessian(point, method, return_stats=True)[1] for method in methods}
 
 
 def _collect(rows, methods):
-    """Turn a list of {method: stats} into {method: {key: array over the sweep}}."""
-    return {method: {key: np.array([row[method][key] for row in rows]) for key in STAT_KEYS} for method in methods}
+    """Turn a list of {method: stats} into {method: {key: array over the sweep}}, for the STAT_KEYS a method reports."""
+    return {
+        method: {key: np.array([row[method][key] for row in rows]) for key in STAT_KEYS if key in rows[0][method]}
+        for method in methods
+    }
 
 
 def count_sweep(f_of_n, ns, methods=("naive", "rows"), x0_of_n=default_point, progress=True):
