@@ -5,7 +5,7 @@
     hl.hessian(f, [1.0, 2.0], method="rows", return_stats=True)
 """
 
-from .api import derivative_tensor, gradient, hessian, hvp
+from .api import derivative_tensor, gradient, hessian, hvp, sparse_hessian
 from .backprop import GradientGraph, backprop
 from .counting import Counter, counting
 from .errors import (

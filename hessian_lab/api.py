@@ -37,3 +37,9 @@ def derivative_tensor(f, x0, k, return_stats=False, **options):
     """All k-th partial derivatives of f at x0, an ndarray of shape (n,)*k, by nested gradient graphs."""
     graph, point = _trace_at(f, x0)
     return graph.derivative_tensor(point, k, return_stats, **options)
+
+
+def sparse_hessian(f, x0, return_stats=False):
+    """∇²f(x0) as a scipy.sparse CSR matrix: sparsity detected from the graph, star colouring, direct recovery."""
+    graph, point = _trace_at(f, x0)
+    return graph.sparse_hessian(point, return_stats)

@@ -81,3 +81,14 @@ def work_report(graph, method, counter, uses_G=False, **extra):
     report.update(counter.as_dict())
     report.update(extra)
     return report
+
+
+@contextmanager
+def uncounted():
+    """Suspend every open counting block: for one-off internal work (rule templates) that is no method's cost."""
+    saved = _active[:]
+    _active.clear()
+    try:
+        yield
+    finally:
+        _active[:] = saved

@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from . import backprop, hessian as hessian_methods, higher
+from . import backprop, hessian as hessian_methods, higher, sparse, tape
 from .counting import run_counted
 from .errors import BranchError, HessianLabError, ShapeError, TraceError
 from .forward import count_edges, evaluate, topological_order
@@ -138,6 +138,8 @@ class Graph:
         self.nodes = topological_order([output])
         self.m = count_edges(self.nodes)
         self._gradient_graph = None
+        self._tape = None
+        self._sparse_plan = None
 
     @property
     def num_nodes(self):
@@ -169,6 +171,23 @@ class Graph:
         if self._gradient_graph is None:
             self._gradient_graph = backprop.GradientGraph(self)
         return self._gradient_graph
+
+    def tape(self):
+        """The graph compiled for vectorised sweeps (hessian_lab.tape.Tape), built once per trace."""
+        if self._tape is None:
+            self._tape = tape.Tape(self)
+        return self._tape
+
+    def sparse_plan(self):
+        """The Hessian's sparsity pattern, star colouring and recovery map, built once per trace; None if dense."""
+        if self._sparse_plan is None:
+            pattern = sparse.hessian_pattern(self.tape())
+            self._sparse_plan = sparse.SparsePlan(self.tape(), pattern) if pattern is not None else False
+        return self._sparse_plan or None
+
+    def sparse_hessian(self, x0, return_stats=False):
+        """∇²f(x0) as a scipy.sparse CSR matrix, by one vectorised product per colour."""
+        return sparse.sparse_hessian(self, x0, return_stats)
 
     def gradient(self, x0, return_stats=False):
         """∇f(x0) by one backward pass: O(m)."""

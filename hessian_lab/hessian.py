@@ -4,6 +4,7 @@ import numpy as np
 
 from .backprop import backprop
 from .counting import run_counted
+from .edge_pushing import hessian_edge_pushing
 from .errors import HessianLabError, ShapeError
 from .forward import evaluate, jvp, topological_order
 from .graph_limits import check_dense_fits
@@ -88,23 +89,50 @@ def hvp(graph, x0, v):
     return np.array(jvp(G.outputs, tangents, at=values), dtype=float)
 
 
+def hessian_tape(graph, x0):
+    """All n directions at once through the compiled tape (vectorised forward-over-reverse): O(n m) flops,
+    but Python work only per group of like nodes, not per node."""
+    return graph.tape().hessian(graph.point(x0))
+
+
+def hessian_colouring(graph, x0):
+    """One vectorised Hessian-vector product per colour of H's star colouring, recovered into a dense array."""
+    plan = graph.sparse_plan()
+    if plan is None:
+        return hessian_tape(graph, x0)
+    return plan.hessian(graph.point(x0)).toarray()
+
+
 METHODS = {
     "rows": hessian_rows,
     "naive": hessian_naive,
     "symmetric": hessian_symmetric,
     "forward_over_forward": hessian_forward_over_forward,
     "hvp": hessian_by_hvp,
+    "edge_pushing": hessian_edge_pushing,
+    "tape": hessian_tape,
+    "colouring": hessian_colouring,
 }
 
-FASTEST_EXACT = "rows"
+
+USES_G = {"rows", "naive", "symmetric", "hvp"}  # the methods that sweep the gradient graph G
+
+
+def fastest_exact(graph):
+    """The method "auto" stands for: colouring when the pattern needs fewer products than n, else the tape."""
+    plan = graph.sparse_plan()
+    return "colouring" if plan is not None and plan.num_colours < graph.n else "tape"
 
 
 def hessian(graph, x0, method="auto", return_stats=False, **options):
     """∇²f(x0) by one of METHODS ("auto" picks the fastest exact one); with return_stats, also the work done."""
-    chosen = FASTEST_EXACT if method == "auto" else method
+    chosen = fastest_exact(graph) if method == "auto" else method
     if chosen not in METHODS:
         raise HessianLabError(f"unknown Hessian method {method!r}; choose one of: auto, {', '.join(METHODS)}")
     check_dense_fits(graph.n, 2)
-    return run_counted(graph, chosen, lambda: METHODS[chosen](graph, x0, **options), return_stats, uses_G=True)
+    plan = graph.sparse_plan() if chosen == "colouring" else None
+    details = (lambda: {"colours": plan.num_colours}) if plan is not None else dict
+    return run_counted(graph, chosen, lambda: METHODS[chosen](graph, x0, **options), return_stats,
+                       uses_G=chosen in USES_G, details=details)
 
 

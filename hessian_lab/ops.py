@@ -131,11 +131,18 @@ def _operand(value, op):
 
 def apply(op, *args, param=None):
     """A new node computing `op` on args; with no node among them, just the number (constants fold)."""
-    args = tuple(_operand(a, op) for a in args)
-    if not any(isinstance(a, Node) for a in args):
+    checked = []
+    for a in args:
+        if type(a) is Node:
+            checked.append(a.param if a.op == "const" else a)
+        elif type(a) is float and math.isfinite(a):
+            checked.append(a)
+        else:
+            checked.append(_operand(a, op))
+    if not any(type(a) is Node for a in checked):
         with np.errstate(all="ignore"):
-            return float(evaluate_op(op, args, param))
-    return Node(op, tuple(a if isinstance(a, Node) else constant(a) for a in args), param)
+            return float(evaluate_op(op, checked, param))
+    return Node(op, tuple(a if type(a) is Node else constant(a) for a in checked), param)
 
 
 def add(a, b):

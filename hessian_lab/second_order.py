@@ -1,0 +1,50 @@
+"""Each primitive's first and second local partials, derived once from the primitive table by the engine itself.
+
+The table writes first partials with graph ops, so backprop over a partial gives the second partials:
+a template node y = op(a_0, ..., a_r) on fresh inputs is differentiated twice, symbolically, and the
+result is evaluated on whole numpy arrays of argument values, one call per group of nodes.
+"""
+
+from functools import lru_cache
+
+from . import ops
+from .backprop import backprop
+from .counting import uncounted
+from .forward import topological_order
+from .node import Node
+
+
+class SecondOrderRule:
+    """First partials p[k] and second partials s[k][l] of one op, as graph templates (or plain numbers)."""
+
+    def __init__(self, op, param, arity):
+        self.inputs = [Node("input", (), k) for k in range(arity)]
+        self.output = Node(op, tuple(self.inputs), param)
+        with uncounted():
+            self.first = list(ops.local_partials(self.output))
+            self.second = [backprop(p, self.inputs) if isinstance(p, Node) else [0.0] * arity for p in self.first]
+        templates = [t for t in self.first + [s for row in self.second for s in row] if isinstance(t, Node)]
+        nodes = topological_order(templates)
+        self.constants = {v: v.param for v in nodes if v.op == "const"}
+        self.order = [v for v in nodes if v.op not in ("input", "const") and v is not self.output]
+
+    def structural_second(self):
+        """Pairs (k, l) whose second partial is not identically zero: where the op is nonlinear."""
+        return [(k, l) for k, row in enumerate(self.second) for l, s in enumerate(row) if ops.number_of(s) != 0]
+
+    def evaluate(self, args, y, second=True):
+        """The partials at arrays of argument values `args` and output values `y`: (p[k], s[k][l] or None)."""
+        values = dict(self.constants)
+        values.update(zip(self.inputs, args))
+        values[self.output] = y
+        for node in self.order:
+            values[node] = ops.evaluate_op(node.op, [values[a] for a in node.args], node.param)
+        pick = lambda t: values[t] if isinstance(t, Node) else t  # noqa: E731
+        first = [pick(p) for p in self.first]
+        return first, ([[pick(s) for s in row] for row in self.second] if second else None)
+
+
+@lru_cache(maxsize=None)
+def second_order_rule(op, param, arity):
+    """The cached SecondOrderRule of an op (param must be hashable: the exponent of powc, or None)."""
+    return SecondOrderRule(op, param, arity)

@@ -1,0 +1,305 @@
+"""A traced graph compiled for speed: like nodes grouped by level, each group swept by a few numpy calls.
+
+Compiling does three things to f's graph, none of which changes a derivative:
+- affine nodes (add, sub, neg, sum, dot, and products or quotients by constants) that feed only one
+  other affine node are merged into it, so a Python `sum()` chain of n adds becomes one n-ary sum;
+- every node gets a level (1 + the highest level of its arguments), so a level depends only on levels
+  below it;
+- nodes are renumbered so that each (level, op) group is a contiguous slice: a whole group is then
+  computed by one numpy call, and every direction of a Hessian-times-matrix product moves at once.
+The per-node reference engine stays the readable definition; this tape must agree with it to round-off.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import ops
+from .counting import record
+from .errors import DomainError
+from .node import to_text
+from .second_order import second_order_rule
+
+
+DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
+
+
+def linear_form(node):
+    """[(argument, weight), ...] if the node is affine in its arguments (constants allowed), else None."""
+    op, args = node.op, node.args
+    if op == "add":
+        return [(args[0], 1.0), (args[1], 1.0)]
+    if op == "sub":
+        return [(args[0], 1.0), (args[1], -1.0)]
+    if op == "neg":
+        return [(args[0], -1.0)]
+    if op == "sum":
+        return [(a, 1.0) for a in args]
+    if op == "dot":
+        return list(zip(args, node.param))
+    if op == "mul" and args[0].op == "const":
+        return [(args[1], args[0].param)]
+    if op == "mul" and args[1].op == "const":
+        return [(args[0], args[1].param)]
+    if op == "div" and args[1].op == "const":
+        return [(args[0], 1.0 / args[1].param)]
+    return None
+
+
+def _affine_forms(graph):
+    """Merge single-use affine nodes into their affine consumer: {emitted node: (terms, bias) or None}, in order."""
+    forms = {v: linear_form(v) for v in graph.nodes if v.args}
+    uses, feeds_affine = {}, {}
+    for v in graph.nodes:
+        for a in v.args:
+            uses[a] = uses.get(a, 0) + 1
+            feeds_affine[a] = forms[v] is not None
+    merged = {v for v, form in forms.items()
+              if form is not None and uses.get(v) == 1 and feeds_affine[v] and v is not graph.output}
+    pending, emitted = {}, {}
+    for v, form in forms.items():
+        if form is None:
+            emitted[v] = None
+            continue
+        terms, bias = _adopt(form, merged, pending)
+        for a, w in form:
+            if a.op == "const":
+                bias += w * a.param
+            elif a in merged:
+                inner, inner_bias = pending.pop(a)
+                bias += w * inner_bias
+                for u, wu in inner.items():
+                    terms[u] = terms.get(u, 0.0) + w * wu
+            else:
+                terms[a] = terms.get(a, 0.0) + w
+        if v in merged:
+            pending[v] = (terms, bias)
+        else:
+            emitted[v] = (terms, bias)
+    return emitted
+
+
+def _adopt(form, merged, pending):
+    """Start a merged node's terms from its first merged argument of weight 1, taken over without a copy.
+
+    A chain of n adds is then merged in O(n), not O(n^2): each step extends the dict of the step before.
+    The adopted argument is removed from `form` in place of being added again.
+    """
+    for k, (a, w) in enumerate(form):
+        if w == 1.0 and a in merged:
+            del form[k]
+            return pending.pop(a)
+    return {}, 0.0
+
+
+class _AffineGroup:
+    """Nodes of one level that are affine in earlier slots: V[slice] = W @ V[U] + bias."""
+
+    def __init__(self, start, rows, slot):
+        self.slice = slice(start, start + len(rows))
+        self.nodes = [v for v, _ in rows]
+        columns = sorted({slot[u] for _, (terms, _) in rows for u in terms})
+        where = {c: j for j, c in enumerate(columns)}
+        r, c, w = [], [], []
+        for i, (_, (terms, _)) in enumerate(rows):
+            for u, weight in terms.items():
+                r.append(i)
+                c.append(where[slot[u]])
+                w.append(weight)
+        self.U = np.array(columns, dtype=np.intp)
+        W = sp.csr_matrix((w, (r, c)), shape=(len(rows), len(columns)))
+        if W.nnz > DENSE_FRACTION * W.shape[0] * W.shape[1]:
+            W = W.toarray()  # a dense block (A @ x written with hl.dot): BLAS beats sparse products
+        self.W = W
+        self.Wt = W.T.copy() if isinstance(W, np.ndarray) else W.T.tocsr()
+        self.bias = np.array([bias for _, (_, bias) in rows])
+
+    def forward(self, V, state):
+        """Values of the group."""
+        V[self.slice] = self.W @ V[self.U] + self.bias
+
+    def tangent(self, T, state):
+        """Tangents of the group, one column per direction."""
+        T[self.slice] = self.W @ T[self.U]
+
+    def reverse(self, A, state):
+        """Adjoints of the arguments."""
+        A[self.U] += self.Wt @ A[self.slice]
+
+    def reverse_second(self, A, AT, T, state):
+        """Tangents of the adjoints: affine nodes have no second-order term."""
+        AT[self.U] += self.Wt @ AT[self.slice]
+
+
+class _Scatter:
+    """Adds rows into slots that may repeat: fancy indexing when they are distinct, a 0/1 matrix otherwise."""
+
+    def __init__(self, idx):
+        self.U, inverse = np.unique(idx, return_inverse=True)
+        self.direct = idx if len(self.U) == len(idx) else None
+        if self.direct is None:
+            self.R = sp.csr_matrix((np.ones(len(idx)), (inverse, np.arange(len(idx)))), shape=(len(self.U), len(idx)))
+
+    def add(self, X, rows):
+        """X[idx] += rows, summing the rows whose slots coincide."""
+        if self.direct is not None:
+            X[self.direct] += rows
+        else:
+            X[self.U] += self.R @ rows
+
+
+class _NonlinearGroup:
+    """Nodes of one level with the same nonlinear op (and exponent): one numpy call per sweep."""
+
+    def __init__(self, op, param, start, nodes, slot):
+        self.op, self.param = op, param
+        self.slice = slice(start, start + len(nodes))
+        self.nodes = nodes
+        arity = len(nodes[0].args)
+        self.args = [np.array([slot[v.args[k]] for v in nodes], dtype=np.intp) for k in range(arity)]
+        self.scatter = [_Scatter(idx) for idx in self.args]
+        self.rule = second_order_rule(op, param, arity)
+        self.pairs = self.rule.structural_second()
+
+    def forward(self, V, state):
+        """Values of the group, with the domain checked; a DomainError names the first offending node."""
+        args = [V[idx] for idx in self.args]
+        try:
+            V[self.slice] = ops.evaluate_op(self.op, args, self.param)
+        except DomainError:
+            for i, node in enumerate(self.nodes):
+                try:
+                    ops.evaluate_op(self.op, [a[i] for a in args], self.param)
+                except DomainError as error:
+                    raise DomainError(f"{error} (at node #{node.id}: {to_text(node)})") from None
+            raise
+        state[self] = (args, None)
+
+    def partials(self, V, state, second):
+        """Evaluate first (and second) local partials for the whole group at the current values."""
+        args, _ = state[self]
+        state[self] = (args, self.rule.evaluate(args, V[self.slice], second))
+
+    def tangent(self, T, state):
+        """T[node] = Σ_k p_k T[arg_k] for every direction at once."""
+        first, _ = state[self][1]
+        T[self.slice] = sum(_column(p) * T[idx] for p, idx in zip(first, self.args))
+
+    def reverse(self, A, state):
+        """A[arg_k] += p_k A[node]."""
+        first, _ = state[self][1]
+        for p, scatter in zip(first, self.scatter):
+            scatter.add(A, p * A[self.slice])
+
+    def reverse_second(self, A, AT, T, state):
+        """AT[arg_k] += p_k AT[node] + A[node] Σ_l s_kl T[arg_l]: the forward-over-reverse rule."""
+        first, second = state[self][1]
+        a = A[self.slice]
+        for k, (p, scatter) in enumerate(zip(first, self.scatter)):
+            rows = _column(p) * AT[self.slice]
+            for kk, l in self.pairs:
+                if kk == k:
+                    rows = rows + _column(a * second[k][l]) * T[self.args[l]]
+            scatter.add(AT, rows)
+
+
+def _column(x):
+    """A per-node array as a column that broadcasts over directions (a plain number stays a number)."""
+    return x[:, None] if np.ndim(x) else x
+
+
+class Tape:
+    """A Graph compiled into groups. Slots: inputs 0..n-1, then constants, then groups in level order.
+
+    Work is counted per direction: one Hessian-vector product visits every tape node twice (a tangent
+    sweep forward and an adjoint sweep back), so `visits` = 2 · len(tape) per direction.
+    """
+
+    def __init__(self, graph):
+        self.graph = graph
+        self.n = graph.n
+        emitted = _affine_forms(graph)
+        slot = {x: i for i, x in enumerate(graph.inputs)}
+        constants = [a for v, form in emitted.items() if form is None for a in v.args if a.op == "const"]
+        constants = list(dict.fromkeys(constants))
+        for c in constants:
+            slot[c] = len(slot)
+        self.constants = np.array([c.param for c in constants])
+        level = {}
+        groups = {}
+        for v, form in emitted.items():
+            sources = v.args if form is None else form[0]
+            level[v] = 1 + max((level.get(a, 0) for a in sources), default=0)
+            key = (level[v], "affine") if form is not None else (level[v], v.op, v.param)
+            groups.setdefault(key, []).append(v)
+        self.groups = []
+        start = len(slot)
+        for key in sorted(groups, key=lambda k: (k[0], str(k[1:]))):
+            members = groups[key]
+            for i, v in enumerate(members):
+                slot[v] = start + i
+            if key[1] == "affine":
+                self.groups.append(_AffineGroup(start, [(v, emitted[v]) for v in members], slot))
+            else:
+                self.groups.append(_NonlinearGroup(key[1], key[2], start, members, slot))
+            start += len(members)
+        self.size = start
+        self.output = slot.get(graph.output)
+        self.levels = max(level.values(), default=0)
+
+    def __len__(self):
+        return self.size - self.n - len(self.constants)
+
+    def forward(self, x):
+        """Values of every slot at x, and the per-group state that the derivative sweeps reuse."""
+        V = np.empty(self.size)
+        V[: self.n] = x
+        V[self.n : self.n + len(self.constants)] = self.constants
+        state = {}
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                group.forward(V, state)
+        record(evaluations=len(self))
+        return V, state
+
+    def gradient_state(self, x, second=False):
+        """Values, local partials and adjoints at x: everything a Hessian product needs but the directions."""
+        V, state = self.forward(x)
+        A = np.zeros(self.size)
+        if self.output is not None:
+            A[self.output] = 1.0
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                if isinstance(group, _NonlinearGroup):
+                    group.partials(V, state, second)
+            for group in reversed(self.groups):
+                group.reverse(A, state)
+        record(passes=1, visits=len(self))
+        return V, A, state
+
+    def gradient(self, x):
+        """∇f(x) by one vectorised reverse sweep."""
+        return self.gradient_state(x)[1][: self.n].copy()
+
+    def hessian_times(self, x, D, block_bytes=4 * 2**20, state=None):
+        """H(x) @ D for a matrix D of directions (n, B), all directions per sweep, in column blocks."""
+        V, A, state = state or self.gradient_state(x, second=True)
+        D = np.asarray(D, dtype=float)
+        out = np.empty_like(D)
+        block = max(1, int(block_bytes // (8 * self.size)))
+        with np.errstate(all="ignore"):
+            for lo in range(0, D.shape[1], block):
+                hi = min(lo + block, D.shape[1])
+                T = np.zeros((self.size, hi - lo))
+                T[: self.n] = D[:, lo:hi]
+                for group in self.groups:
+                    group.tangent(T, state)
+                AT = np.zeros_like(T)
+                for group in reversed(self.groups):
+                    group.reverse_second(A, AT, T, state)
+                out[:, lo:hi] = AT[: self.n]
+        record(passes=D.shape[1], visits=2 * len(self) * D.shape[1])
+        return out
+
+    def hessian(self, x):
+        """The dense Hessian: H @ I, every direction pushed through the tape."""
+        return self.hessian_times(x, np.eye(self.n))
