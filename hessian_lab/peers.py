@@ -1,0 +1,153 @@
+"""The benchmark's functions, written for hessian-lab and for each installed peer, with their Hessians ready to time.
+
+Families (as the issue defines them), each written for hessian-lab the way a student would:
+- rosenbrock: Σ_{i<n-1} 100 (x_{i+1} − x_i²)² + (1 − x_i)², a Python loop under sum();
+- chain: Σ_{i<n-1} sin(x_i) cos(x_{i+1}) + Σ_i exp(tanh(x_i));
+- logsumexp_quad: log Σ_k exp(a_k·x) + ½‖x‖², a fixed random A, scores written with hl.dot(A[k], x).
+Peers (JAX, PyTorch, HIPS autograd, CasADi) get their best formulation, e.g. `x @ A.T` for torch.
+A peer that is not installed is simply absent from `available_variants`.
+"""
+
+import importlib.util
+
+import numpy as np
+
+from . import ops as hl_ops
+from .graph import trace
+
+FAMILIES = ("rosenbrock", "chain", "logsumexp_quad")
+
+
+def matrix_for(n):
+    """The fixed random A of logsumexp_quad (seeded, so every peer sees the same function)."""
+    return np.random.default_rng(0).standard_normal((n, n)) / np.sqrt(n)
+
+
+def point_for(n):
+    """The benchmark's evaluation point: deterministic, inside every family's domain."""
+    return np.linspace(-0.9, 1.1, n)
+
+
+def hessian_lab_function(family, n):
+    """The family as a hessian-lab function of x, written as a student would."""
+    if family == "rosenbrock":
+        return lambda x: sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1))
+    if family == "chain":
+        return lambda x: (sum(hl_ops.sin(x[i]) * hl_ops.cos(x[i + 1]) for i in range(len(x) - 1))
+                          + sum(hl_ops.exp(hl_ops.tanh(v)) for v in x))
+    if family == "logsumexp_quad":
+        A = matrix_for(n)
+        return lambda x: (hl_ops.log(hl_ops.sum(hl_ops.exp(hl_ops.dot(A[k], x)) for k in range(n)))
+                          + 0.5 * hl_ops.sum(v * v for v in x))
+    raise ValueError(f"unknown family {family!r}; choose one of {FAMILIES}")
+
+
+def _array_function(family, n, np_like, logsumexp):
+    """The family for an array library (jax.numpy, torch, autograd.numpy) given its module and logsumexp."""
+    A = matrix_for(n)
+    if family == "rosenbrock":
+        return lambda x: np_like.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    if family == "chain":
+        return lambda x: np_like.sum(np_like.sin(x[:-1]) * np_like.cos(x[1:])) + np_like.sum(np_like.exp(np_like.tanh(x)))
+    return lambda x, A=A: logsumexp(x, A) + 0.5 * np_like.sum(x * x)
+
+
+def _jax(family, n):
+    """jax.jit(jax.hessian(f)) in float64."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    A = jnp.asarray(matrix_for(n))
+    f = _array_function(family, n, jnp, lambda x, _: jax.nn.logsumexp(A @ x))
+    compiled = jax.jit(jax.hessian(f))
+    return lambda x: np.asarray(compiled(jnp.asarray(x)))
+
+
+def _torch_function(family, n):
+    """The family in torch, float64, with x @ A.T (about 10x faster than A @ x for torch's vectorised Hessians)."""
+    import torch
+
+    At = torch.tensor(matrix_for(n).T.copy())
+    return _array_function(family, n, torch, lambda x, _: torch.logsumexp(x @ At, dim=0))
+
+
+def _torch_func(family, n):
+    """torch.func.hessian."""
+    import torch
+
+    h = torch.func.hessian(_torch_function(family, n))
+    return lambda x: h(torch.tensor(x)).numpy()
+
+
+def _torch_autograd(vectorize):
+    """torch.autograd.functional.hessian with vectorize on or off."""
+
+    def make(family, n):
+        import torch
+
+        f = _torch_function(family, n)
+        return lambda x: torch.autograd.functional.hessian(f, torch.tensor(x), vectorize=vectorize).numpy()
+
+    return make
+
+
+def _autograd(family, n):
+    """HIPS autograd's hessian."""
+    import autograd
+    import autograd.numpy as anp
+    from autograd.scipy.special import logsumexp
+
+    A = matrix_for(n)
+    h = autograd.hessian(_array_function(family, n, anp, lambda x, _: logsumexp(anp.dot(A, x))))
+    return lambda x: np.asarray(h(np.asarray(x)))
+
+
+def _casadi(family, n):
+    """CasADi SX: the symbolic Hessian built once into a Function (the build is excluded from timings)."""
+    import casadi
+
+    x = casadi.SX.sym("x", n)
+    A = matrix_for(n)
+    if family == "rosenbrock":
+        f = casadi.sum1(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    elif family == "chain":
+        f = casadi.sum1(casadi.sin(x[:-1]) * casadi.cos(x[1:])) + casadi.sum1(casadi.exp(casadi.tanh(x)))
+    else:
+        f = casadi.log(casadi.sum1(casadi.exp(casadi.mtimes(casadi.DM(A), x)))) + 0.5 * casadi.dot(x, x)
+    H = casadi.Function("H", [x], [casadi.hessian(f, x)[0]])
+    return lambda x0: np.asarray(H(x0))
+
+
+def _hessian_lab(kind):
+    """hessian-lab on a trace reused across calls (as jax.jit is reused): the default, or the sparse result."""
+
+    def make(family, n):
+        g = trace(hessian_lab_function(family, n), n)
+        return g.hessian if kind == "auto" else g.sparse_hessian
+
+    return make
+
+
+PEERS = {
+    "hessian-lab auto": (None, _hessian_lab("auto")),
+    "hessian-lab sparse": (None, _hessian_lab("sparse")),
+    "jax.jit(jax.hessian)": ("jax", _jax),
+    "torch.func.hessian": ("torch", _torch_func),
+    "torch.autograd (vectorize)": ("torch", _torch_autograd(True)),
+    "torch.autograd (loop)": ("torch", _torch_autograd(False)),
+    "autograd.hessian": ("autograd", _autograd),
+    "casadi SX": ("casadi", _casadi),
+}
+
+
+def available_variants():
+    """The names of PEERS whose library is installed here (hessian-lab's own are always there)."""
+    return [name for name, (module, _) in PEERS.items() if module is None or importlib.util.find_spec(module)]
+
+
+def make_hessian(variant, family, n):
+    """A callable x -> Hessian (ndarray or sparse) for one variant, set up and warmed up: steady state."""
+    h = PEERS[variant][1](family, n)
+    h(point_for(n))
+    return h
