@@ -57,11 +57,15 @@ class TaylorSweep:
         self.products = 0
 
     def tensor(self, graph, x0):
-        """Sweep f's graph with Taylor series, then interpolate the tensor entries from the k-th coefficients."""
+        """Sweep f's graph with Taylor series (freeing each after its last use), then interpolate from the k-th coefficients."""
         values = evaluate(graph.nodes, graph.point(x0))
+        last_use = {a: position for position, node in enumerate(graph.nodes) for a in node.args}
         series = {}
-        for node in graph.nodes:
+        for position, node in enumerate(graph.nodes):
             series[node] = self.node_series(node, [series[a] for a in node.args], values[node])
+            for a in set(node.args):
+                if last_use[a] == position:
+                    del series[a]  # a series no later node reads: free its (directions, k+1) array
         record(passes=len(self.directions), visits=len(graph.nodes) * len(self.directions))
         return self.interpolate(series[graph.output][:, self.k])
 
