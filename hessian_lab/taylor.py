@@ -20,6 +20,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
+from scipy.special import expit
 
 from .counting import record, run_counted
 from .forward import evaluate
@@ -219,7 +220,7 @@ def _tanh(s, a):
 
 def _sigmoid(s, a):
     """sigmoid: y' = y (1 - y) a'."""
-    return _ode(s, a, 1 / (1 + np.exp(-a[0, 0])), lambda y, m: y[:, m] - s.convolve(y, y, m, 0, m))
+    return _ode(s, a, expit(a[0, 0]), lambda y, m: y[:, m] - s.convolve(y, y, m, 0, m))
 
 
 def _log(s, a):

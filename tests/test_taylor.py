@@ -9,7 +9,8 @@ import pytest
 
 import hessian_lab as hl
 from functions import BY_NAME, CATALOGUE, assert_round_off, exact
-from hessian_lab.taylor import gamma, multi_indices
+from hessian_lab.ops import PRIMITIVES
+from hessian_lab.taylor import RULES, gamma, multi_indices
 
 # sympy needs about a minute for the fourth derivatives of these two, so at k = 4 they are checked against nesting only.
 SLOW_FOR_SYMPY = {("log_linear", 4), ("tanh_mlp", 4)}
@@ -51,6 +52,11 @@ def test_coefficient_ops_grow_like_k_squared(k):
     for f, per_direction in [(hl.exp, k * (k + 1) // 2), (hl.sin, k * (k + 1))]:
         _, stats = hl.derivative_tensor(lambda x: f(x[0]), [0.3, 0.1], k, method="taylor", return_stats=True)
         assert stats["coefficient_ops"] == stats["directions"] * per_direction
+
+
+def test_every_primitive_has_a_taylor_recurrence():
+    """One recurrence per row of the primitive table: a new primitive needs a Taylor rule too."""
+    assert set(RULES) == set(PRIMITIVES)
 
 
 def test_multi_indices_are_the_directions():
