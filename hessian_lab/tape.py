@@ -21,6 +21,7 @@ from .second_order import second_order_rule
 
 
 DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
+JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of the tape up to this size
 
 
 def linear_form(node):
@@ -121,6 +122,17 @@ class _AffineGroup:
         """Tangents of the group, one column per direction."""
         T[self.slice] = self.W @ T[self.U]
 
+    def jacobian(self, J, n, state):
+        """Rows of the Jacobian dv/dx; a group affine in inputs alone has its weights as its Jacobian."""
+        if self.U[-1] < n:
+            J[self.slice] = 0.0
+            J[self.slice, self.U] = self.W.toarray() if sp.issparse(self.W) else self.W
+        else:
+            self.tangent(J, state)
+
+    def accumulate(self, H, A, J, state):
+        """Affine nodes add no second-order term to the Hessian."""
+
     def reverse(self, A, state):
         """Adjoints of the arguments."""
         A[self.U] += self.Wt @ A[self.slice]
@@ -150,7 +162,7 @@ class _Scatter:
 class _NonlinearGroup:
     """Nodes of one level with the same nonlinear op (and exponent): one numpy call per sweep."""
 
-    def __init__(self, op, param, start, nodes, slot):
+    def __init__(self, op, param, start, nodes, slot, n):
         self.op, self.param = op, param
         self.slice = slice(start, start + len(nodes))
         self.nodes = nodes
@@ -159,6 +171,7 @@ class _NonlinearGroup:
         self.scatter = [_Scatter(idx) for idx in self.args]
         self.rule = second_order_rule(op, param, arity)
         self.pairs = self.rule.structural_second()
+        self.on_inputs = [bool(np.all(idx < n)) for idx in self.args]
 
     def forward(self, V, state):
         """Values of the group, with the domain checked; a DomainError names the first offending node."""
@@ -183,6 +196,30 @@ class _NonlinearGroup:
         """T[node] = Σ_k p_k T[arg_k] for every direction at once."""
         first, _ = state[self][1]
         T[self.slice] = sum(_column(p) * T[idx] for p, idx in zip(first, self.args))
+
+    def jacobian(self, J, n, state):
+        """Rows of the Jacobian dv/dx: the tangent rule with every input direction."""
+        self.tangent(J, state)
+
+    def accumulate(self, H, A, J, state):
+        """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v.
+
+        An input's Jacobian row is a unit vector, so where an argument is an input the product is a
+        scatter-add into H instead of a matrix product.
+        """
+        _, second = state[self][1]
+        a = A[self.slice]
+        for k, l in self.pairs:
+            w = np.broadcast_to(a * second[k][l], a.shape)
+            rows_k, rows_l = self.args[k], self.args[l]
+            if self.on_inputs[k] and self.on_inputs[l]:
+                np.add.at(H, (rows_k, rows_l), w)
+            elif self.on_inputs[k]:
+                np.add.at(H, rows_k, w[:, None] * J[rows_l])
+            elif self.on_inputs[l]:
+                np.add.at(H.T, rows_l, w[:, None] * J[rows_k])
+            else:
+                H += J[rows_k].T @ (w[:, None] * J[rows_l])
 
     def reverse(self, A, state):
         """A[arg_k] += p_k A[node]."""
@@ -240,7 +277,7 @@ class Tape:
             if key[1] == "affine":
                 self.groups.append(_AffineGroup(start, [(v, emitted[v]) for v in members], slot))
             else:
-                self.groups.append(_NonlinearGroup(key[1], key[2], start, members, slot))
+                self.groups.append(_NonlinearGroup(key[1], key[2], start, members, slot, self.n))
             start += len(members)
         self.size = start
         self.output = slot.get(graph.output)
@@ -301,5 +338,22 @@ class Tape:
         return out
 
     def hessian(self, x):
-        """The dense Hessian: H @ I, every direction pushed through the tape."""
-        return self.hessian_times(x, np.eye(self.n))
+        """The dense Hessian as ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v over the nonlinear nodes v.
+
+        J (the Jacobian of every slot with respect to x) comes from one forward sweep with all n
+        directions, v̄ from one reverse sweep; each nonlinear group then adds its second-order term with
+        one matrix product. Where J would not fit in JACOBIAN_BYTES, H @ I is pushed through in blocks.
+        """
+        if 8 * self.size * self.n > JACOBIAN_BYTES:
+            return self.hessian_times(x, np.eye(self.n))
+        V, A, state = self.gradient_state(x, second=True)
+        J = np.zeros((self.size, self.n))
+        J[: self.n] = np.eye(self.n)
+        H = np.zeros((self.n, self.n))
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                group.jacobian(J, self.n, state)
+            for group in self.groups:
+                group.accumulate(H, A, J, state)
+        record(passes=self.n, visits=2 * len(self) * self.n)
+        return H
