@@ -82,6 +82,7 @@ class GraphDrawing:
     """
 
     def __init__(self, graph_or_nodes, ax=None, adjoint=(), label_limit=LABEL_LIMIT, title=None, names=None):
+        """Lay the nodes out by depth and draw edges, nodes and (for small graphs) labels on ax."""
         self.nodes = _as_nodes(graph_or_nodes)
         self.ax = ax if ax is not None else plt.figure(figsize=(6, 5)).add_subplot()
         adjoint = set(adjoint)

@@ -27,6 +27,7 @@ def chain(n):
     """z ← tanh(z) · x_i + x_i down the inputs: a deep chain whose Hessian is dense, m grows like n."""
 
     def f(x):
+        """The chain on x."""
         z = x[0]
         for i in range(1, n):
             z = ops.tanh(z) * x[i] + x[i]
@@ -42,6 +43,7 @@ def tanh_stack(n, depth):
     """
 
     def f(x):
+        """The stack on x."""
         z = list(x)
         for _ in range(depth):
             mean = ops.sum(z) / n

@@ -33,6 +33,7 @@ class GraphStepper:
     """
 
     def __init__(self, graph, x0, figsize=(9, 6)):
+        """Evaluate G at x0, draw it, and wire the slider to update()."""
         self.graph = graph
         self.G = graph.gradient_graph()
         self.values = self.G.evaluate(x0)
@@ -84,6 +85,7 @@ class RowPicker:
     """
 
     def __init__(self, graph, x0, figsize=(11, 5)):
+        """Compute H at x0 by rows, draw G beside its heatmap, and wire the slider to update()."""
         self.graph = graph
         self.G = graph.gradient_graph()
         self.values = self.G.evaluate(x0)
@@ -123,6 +125,7 @@ class ScalingExplorer:
     """
 
     def __init__(self, families=None, n_max=48, points=5, figsize=(6, 4)):
+        """Set up the family menu and the n range (up to n_max), then draw the first sweep."""
         self.families = dict(FAMILIES if families is None else families)
         self.points = points
         self.fig = Figure(figsize=figsize, layout="constrained")

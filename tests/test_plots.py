@@ -34,6 +34,7 @@ def points_of(ax):
 
 
 def test_depth_is_the_longest_path_from_the_inputs():
+    """Inputs sit at depth 0 and every operation one level above its deepest non-constant argument."""
     g = hl.trace(f, 2)
     depth = plots.depths(g.nodes)
     assert depth[g.inputs[0]] == depth[g.inputs[1]] == 0
@@ -42,6 +43,7 @@ def test_depth_is_the_longest_path_from_the_inputs():
 
 
 def test_draw_graph_draws_every_node_once_with_its_label():
+    """One scatter point per node of f, labelled x0, x1 or the operation's symbol."""
     g = hl.trace(f, 2)
     ax = plots.draw_graph(g)
     assert points_of(ax).get_offsets().shape == (g.num_nodes, 2)
@@ -50,11 +52,13 @@ def test_draw_graph_draws_every_node_once_with_its_label():
 
 
 def test_constants_are_labelled_by_value():
+    """A constant node is labelled with its value."""
     ax = plots.draw_graph(hl.trace(lambda x: 2.5 * x[0] + x[1], 2))
     assert "2.5" in [t.get_text() for t in ax.texts]
 
 
 def test_large_graphs_are_drawn_without_labels():
+    """Past LABEL_LIMIT nodes the drawing keeps every node but drops the labels."""
     g = hl.trace(rosenbrock(40), 40)
     ax = plots.draw_graph(g)
     assert g.num_nodes > plots.LABEL_LIMIT and len(ax.texts) == 0
@@ -62,6 +66,7 @@ def test_large_graphs_are_drawn_without_labels():
 
 
 def test_gradient_graph_colours_the_adjoint_nodes_apart():
+    """G's panel draws all its nodes, and exactly the nodes not in f get the adjoint colour."""
     g = hl.trace(f, 2)
     G = g.gradient_graph()
     fig = plots.draw_gradient_graph(g)
@@ -76,6 +81,7 @@ def test_gradient_graph_colours_the_adjoint_nodes_apart():
 
 
 def test_highlight_fills_x_bar_i_and_outlines_the_nodes_its_pass_visits():
+    """highlight=i fills only x̄_i and outlines exactly the nodes x̄_i depends on."""
     g = hl.trace(f, 2)
     G = g.gradient_graph()
     fig = plots.draw_gradient_graph(g, highlight=1)
@@ -90,6 +96,7 @@ def test_highlight_fills_x_bar_i_and_outlines_the_nodes_its_pass_visits():
 
 
 def test_hessian_heatmap_shows_H_and_boxes_the_row():
+    """The image holds H on a scale symmetric about 0, and the box sits on the chosen row."""
     H = np.array([[2.0, -1.0], [-1.0, 3.0]])
     ax = plots.hessian_heatmap(H, row=1)
     (image,) = ax.images
@@ -100,6 +107,7 @@ def test_hessian_heatmap_shows_H_and_boxes_the_row():
 
 
 def test_loglog_with_slopes_fits_power_laws_and_names_them_in_the_legend():
+    """Exact power laws give their exponents, shown in the legend, on log-log axes."""
     xs = np.array([2, 4, 8, 16])
     fig, ax = plt.subplots()
     slopes = plots.loglog_with_slopes(ax, xs, {"naive": 5 * xs**2.0, "rows": 5 * xs})

@@ -8,12 +8,14 @@ from hessian_lab import scaling
 
 
 def test_fit_slope_recovers_a_power_law():
+    """The log-log least-squares slope of c x^p is p."""
     xs = np.array([3, 5, 9, 17])
     assert scaling.fit_slope(xs, 7 * xs**2.5) == pytest.approx(2.5)
 
 
 @pytest.mark.parametrize("name", sorted(scaling.FAMILIES))
 def test_naive_visits_are_exactly_n_times_rows_visits(name):
+    """For every family and n: naive visits = n × rows visits, n² against n passes, the same m."""
     ns = [3, 5, 8]
     sweep = scaling.count_sweep(scaling.FAMILIES[name], ns, progress=False)
     naive, rows = sweep["naive"], sweep["rows"]
@@ -25,6 +27,7 @@ def test_naive_visits_are_exactly_n_times_rows_visits(name):
 
 
 def test_size_sweep_grows_m_at_fixed_n():
+    """At fixed n the graph grows with depth, and naive stays exactly n times rows."""
     sweep = scaling.size_sweep(lambda depth: scaling.tanh_stack(4, depth), [1, 2, 4], 4, progress=False)
     assert np.all(sweep["rows"]["n"] == 4)
     assert np.all(np.diff(sweep["rows"]["m"]) > 0)
@@ -32,6 +35,7 @@ def test_size_sweep_grows_m_at_fixed_n():
 
 
 def test_families_are_seeded_and_smooth_at_the_default_point():
+    """Every family gives the same finite Hessian twice; logsumexp's is Aᵀ(diag p − p pᵀ)A."""
     n = 6
     x0 = scaling.default_point(n)
     for family in scaling.FAMILIES.values():
@@ -45,6 +49,7 @@ def test_families_are_seeded_and_smooth_at_the_default_point():
 
 
 def test_rosenbrock_matches_its_hand_derived_hessian():
+    """Rosenbrock's Hessian entries agree with the formulas by hand."""
     x0 = np.array([0.3, -0.7, 1.1])
     H = hl.hessian(scaling.rosenbrock(3), x0)
     assert H[0, 0] == pytest.approx(1200 * x0[0] ** 2 - 400 * x0[1] + 2)
@@ -52,5 +57,6 @@ def test_rosenbrock_matches_its_hand_derived_hessian():
 
 
 def test_time_sweep_returns_one_median_per_n_and_method():
+    """time_sweep returns one positive median per n for each method asked (values are never asserted)."""
     times = scaling.time_sweep(scaling.chain, [2, 3], methods=("rows",), repeats=1, progress=False)
     assert list(times) == ["rows"] and times["rows"].shape == (2,) and np.all(times["rows"] > 0)

@@ -33,6 +33,7 @@ def hidden(drawing):
 
 
 def test_stepper_walks_the_forward_pass_then_the_adjoint_nodes(graph):
+    """The slider reveals f's nodes first, then G's mirror; labels, colours and the PNG follow it."""
     stepper = widgets.GraphStepper(graph, X0)
     G = graph.gradient_graph()
     adjoint = set(plots.adjoint_nodes(G))
@@ -52,6 +53,7 @@ def test_stepper_walks_the_forward_pass_then_the_adjoint_nodes(graph):
 
 
 def test_row_picker_shows_row_i_and_the_pass_from_x_bar_i(graph):
+    """Choosing i gives row i of H, the visits of its pass, the moved box and x̄_i in red."""
     picker = widgets.RowPicker(graph, X0)
     G = graph.gradient_graph()
     H = hl.hessian(f, X0)
@@ -67,6 +69,7 @@ def test_row_picker_shows_row_i_and_the_pass_from_x_bar_i(graph):
 
 
 def test_scaling_explorer_redraws_for_the_chosen_family_and_range():
+    """Changing the range or the family reruns the exact sweep and redraws the plot."""
     explorer = widgets.ScalingExplorer(families={"chain": chain, "other": chain}, n_max=8, points=3)
     explorer.n_range.value = (2, 8)
     assert explorer.ns() == [2, 4, 8]
