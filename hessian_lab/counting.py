@@ -9,7 +9,8 @@ class Counter:
     - passes / visits: numeric sweeps (backward or tangent) and the nodes they swept;
     - builds / build_visits: symbolic sweeps that built new graph nodes (a mirrored adjoint graph);
     - evaluations: nodes whose value a forward pass computed;
-    - graphs: (name, nodes, edges) of every graph a build produced.
+    - graphs: (name, nodes, edges) of every graph a build produced;
+    - details: what a method measured beyond these (colours, edges pushed, ...), merged into its stats.
     """
 
     FIELDS = ("passes", "visits", "builds", "build_visits", "evaluations")
@@ -18,6 +19,7 @@ class Counter:
         for field in self.FIELDS:
             setattr(self, field, 0)
         self.graphs = []
+        self.details = {}
 
     def as_dict(self):
         """The counts as a plain dict, for stats and printing."""
@@ -47,6 +49,12 @@ def record(**counts):
     for counter in _active:
         for field, amount in counts.items():
             setattr(counter, field, getattr(counter, field) + amount)
+
+
+def record_details(**details):
+    """Note method-specific measurements (colours, edges pushed, ...) in every open counting block."""
+    for counter in _active:
+        counter.details.update(details)
 
 
 def record_graph(name, nodes, edges):
@@ -79,6 +87,7 @@ def work_report(graph, method, counter, uses_G=False, **extra):
         G = graph.gradient_graph()
         report.update(G_nodes=len(G.nodes), G_edges=G.num_edges, G_over_f=G.ratio())
     report.update(counter.as_dict())
+    report.update(counter.details)
     report.update(extra)
     return report
 

@@ -20,18 +20,19 @@ from collections import defaultdict
 import numpy as np
 
 from . import ops
-from .counting import record
+from .counting import record, record_details
 from .forward import evaluate
 from .second_order import second_order_rule
 
 
-def hessian_edge_pushing(graph, x0, report=None):
+def hessian_edge_pushing(graph, x0):
     """∇²f(x0) by edge pushing: one reverse sweep over f's graph (not over G), visits = f_nodes.
 
     Counted in the units of the other methods: passes = 1, visits = the nodes of f swept, evaluations =
     f's forward pass (local partials are numbers computed on the spot, as in a numeric backprop, and are
-    not counted). Its real work is in the edges: `report`, a dict if given (hl.hessian(..., report=d)), receives "edges_pushed" (weight moves onto an argument in the pushing step), "edges_created"
-    (second partials added in the creating step) and "max_live_edges" (the largest W held).
+    not counted). Its real work is in the edges, added to the stats: "edges_pushed" (weight moves onto
+    an argument in the pushing step), "edges_created" (second partials added in the creating step) and
+    "max_live_edges" (the largest W held).
     """
     values = evaluate(graph.nodes, graph.point(x0))
     sweep = EdgePushing(graph.output)
@@ -39,8 +40,7 @@ def hessian_edge_pushing(graph, x0, report=None):
         if node.args:
             sweep.eliminate(node, values)
     record(passes=1, visits=len(graph.nodes))
-    if report is not None:
-        report.update(edges_pushed=sweep.pushed, edges_created=sweep.created, max_live_edges=sweep.max_live)
+    record_details(edges_pushed=sweep.pushed, edges_created=sweep.created, max_live_edges=sweep.max_live)
     index = {x: x.param for x in graph.inputs}
     H = np.zeros((graph.n, graph.n))
     for a, row in sweep.edges.items():

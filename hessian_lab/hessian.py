@@ -3,7 +3,7 @@
 import numpy as np
 
 from .backprop import backprop
-from .counting import run_counted
+from .counting import record_details, run_counted
 from .edge_pushing import hessian_edge_pushing
 from .errors import HessianLabError, ShapeError
 from .forward import evaluate, jvp, topological_order
@@ -100,6 +100,7 @@ def hessian_colouring(graph, x0):
     plan = graph.sparse_plan()
     if plan is None:
         return hessian_tape(graph, x0)
+    record_details(colours=plan.num_colours)
     return plan.hessian(graph.point(x0)).toarray()
 
 
@@ -130,9 +131,7 @@ def hessian(graph, x0, method="auto", return_stats=False, **options):
     if chosen not in METHODS:
         raise HessianLabError(f"unknown Hessian method {method!r}; choose one of: auto, {', '.join(METHODS)}")
     check_dense_fits(graph.n, 2)
-    plan = graph.sparse_plan() if chosen == "colouring" else None
-    details = (lambda: {"colours": plan.num_colours}) if plan is not None else dict
     return run_counted(graph, chosen, lambda: METHODS[chosen](graph, x0, **options), return_stats,
-                       uses_G=chosen in USES_G, details=details)
+                       uses_G=chosen in USES_G)
 
 

@@ -13,7 +13,7 @@
 import numpy as np
 import scipy.sparse as sp
 
-from .counting import run_counted
+from .counting import record_details, run_counted
 from .tape import _NonlinearGroup
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
@@ -117,12 +117,14 @@ class SparsePlan:
 
 def sparse_hessian(graph, x0, return_stats=False):
     """∇²f(x0) as CSR: one product per colour if the pattern is sparse, else every direction (n colours)."""
+    return run_counted(graph, "sparse", lambda: _sparse_hessian(graph, graph.point(x0)), return_stats)
+
+
+def _sparse_hessian(graph, point):
+    """The CSR Hessian at a checked point, noting colours and pattern in the stats."""
     plan = graph.sparse_plan()
-    point = graph.point(x0)
     if plan is None:
-        compute = lambda: sp.csr_matrix(graph.tape().hessian(point))  # noqa: E731
-        details = lambda: {"colours": graph.n, "pattern": "dense"}  # noqa: E731
-    else:
-        compute = lambda: plan.hessian(point)  # noqa: E731
-        details = lambda: {"colours": plan.num_colours, "pattern": "sparse", "nnz": int(plan.pattern.nnz)}  # noqa: E731
-    return run_counted(graph, "sparse", compute, return_stats, details=details)
+        record_details(colours=graph.n, pattern="dense")
+        return sp.csr_matrix(graph.tape().hessian(point))
+    record_details(colours=plan.num_colours, pattern="sparse", nnz=int(plan.pattern.nnz))
+    return plan.hessian(point)

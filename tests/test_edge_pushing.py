@@ -96,9 +96,8 @@ def test_rosenbrock_edge_counts(n):
     edge onto x_i (1). At most the 2n - 1 band entries, plus one pending pair, are ever held at once. The point
     is generic: where a local partial is exactly 0, nothing is pushed through it, as backprop skips `0 * g`.
     """
-    counts = {}
     point = np.linspace(-1.0, 1.0, n) + 0.1
-    H = hl.hessian(lambda x: rosenbrock(x, hl), point, method="edge_pushing", report=counts)
+    H, counts = hl.hessian(lambda x: rosenbrock(x, hl), point, method="edge_pushing", return_stats=True)
     assert counts["edges_created"] == 3 * (n - 1)
     assert counts["edges_pushed"] == 6 * (n - 1)
     assert counts["max_live_edges"] == 2 * n
@@ -118,8 +117,7 @@ def chain(x):
 def test_banded_and_chained_equal_rows(f, n):
     """The banded Rosenbrock and the dense-Hessian chain: edge pushing equals rows; it never holds more than all pairs."""
     point = np.linspace(-1.0, 1.0, n) + 0.1
-    counts = {}
-    H = hl.hessian(f, point, method="edge_pushing", report=counts)
+    H, counts = hl.hessian(f, point, method="edge_pushing", return_stats=True)
     assert_round_off(H, hl.hessian(f, point, method="rows"), rtol=1e-10)
     nodes = hl.trace(f, n, at=point).num_nodes
     assert counts["max_live_edges"] <= nodes * (nodes + 1) // 2
@@ -129,8 +127,7 @@ def test_less_work_than_rows_on_rosenbrock():
     """At n = 128 on Rosenbrock, the one sweep visits only f's nodes, and even with every edge it created or
     pushed counted as one more visit it does less than the pruned row method's visits."""
     point = np.linspace(-1.0, 1.0, 128) + 0.1
-    counts = {}
-    _, edge = hl.hessian(lambda x: rosenbrock(x, hl), point, method="edge_pushing", return_stats=True, report=counts)
+    _, edge = hl.hessian(lambda x: rosenbrock(x, hl), point, method="edge_pushing", return_stats=True)
     _, rows = hl.hessian(lambda x: rosenbrock(x, hl), point, method="rows", return_stats=True)
     assert edge["visits"] == edge["f_nodes"]
-    assert edge["visits"] + counts["edges_pushed"] + counts["edges_created"] < rows["visits"]
+    assert edge["visits"] + edge["edges_pushed"] + edge["edges_created"] < rows["visits"]
