@@ -92,7 +92,7 @@ class RowPicker:
         self.H = graph.hessian(x0, method="rows")
         self.fig = Figure(figsize=figsize, layout="constrained")
         left, right = self.fig.subplots(1, 2, width_ratios=[3, 2])
-        self.drawing = draw_G(self.G, left, title="G, with the pass from x̄i outlined")
+        self.drawing = draw_G(self.G, left)
         hessian_heatmap(self.H, right, title="∇²f(x0)", row=0)
         self.row_box = right.patches[-1]
         self.slider = widgets.IntSlider(value=0, min=0, max=graph.n - 1, description="i")
@@ -109,6 +109,7 @@ class RowPicker:
             self.row = np.array(backprop(self.G.output(i), self.graph.inputs, at=self.values), dtype=float)
         self.visits = counter.visits
         highlight_row(self.drawing, self.G, i)
+        self.drawing.ax.set_title(f"G, with the pass from x̄{i} outlined")
         self.row_box.set_y(i - 0.5)
         shown = np.array2string(self.row, precision=3, suppress_small=True)
         self.label.value = (

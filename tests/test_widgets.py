@@ -63,6 +63,7 @@ def test_row_picker_shows_row_i_and_the_pass_from_x_bar_i(graph):
         assert picker.visits == len(hl.topological_order([G.output(i)]))
         assert picker.label.value.startswith(f"row {i} ")
         assert picker.row_box.get_y() == i - 0.5
+        assert picker.drawing.ax.get_title() == f"G, with the pass from x̄{i} outlined"
         red = [v for v, c in zip(picker.drawing.nodes, picker.drawing.points.get_facecolors())
                if tuple(c) == to_rgba(plots.HIGHLIGHT)]
         assert red == [G.output(i)]
