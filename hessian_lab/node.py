@@ -83,11 +83,13 @@ class Node:
     def __ge__(self, other):
         return Comparison(">=", self, other)
 
+    # Two nodes are equal when they are the same node, so `node in list` and list.index(node) work;
+    # a node against a number is a value question, recorded as a branch like `<`.
     def __eq__(self, other):
-        return Comparison("==", self, other)
+        return self is other if isinstance(other, Node) else Comparison("==", self, other)
 
     def __ne__(self, other):
-        return Comparison("!=", self, other)
+        return self is not other if isinstance(other, Node) else Comparison("!=", self, other)
 
     # Turning a node into a number would cut its derivative to zero without a word, so it is refused.
     def __float__(self):

@@ -137,6 +137,8 @@ def apply(op, *args, param=None):
             checked.append(a.param if a.op == "const" else a)
         elif type(a) is float and math.isfinite(a):
             checked.append(a)
+        elif type(a) is int and -(2**53) <= a <= 2**53:
+            checked.append(float(a))
         else:
             checked.append(_operand(a, op))
     if not any(type(a) is Node for a in checked):

@@ -121,3 +121,13 @@ def test_constant_and_identity_functions():
         g = hl.trace(f, 2)
         assert np.array_equal(g.hessian([1.0, 2.0], method="tape"), np.zeros((2, 2)))
         assert np.array_equal(g.sparse_hessian([1.0, 2.0]).toarray(), np.zeros((2, 2)))
+
+
+def test_nodes_compare_by_identity_and_against_numbers_by_value():
+    """`node in list` works outside a trace; `x[0] == 1.0` is a recorded branch that reuse checks."""
+    g = hl.trace(lambda x: x[0] if x[0] in [x[1], x[0]] else x[1], 2)
+    assert g.output is g.inputs[0]
+    g = hl.trace(lambda x: 2 * x[0] if x[0] == 1.0 else x[1], 2, at=[1.0, 5.0])
+    assert np.array_equal(g.gradient([1.0, 7.0]), [2.0, 0.0])
+    with pytest.raises(hl.BranchError):
+        g.gradient([3.0, 7.0])
