@@ -1,5 +1,7 @@
 """Every Hessian method of the assignment, each reading like its sentence, plus the Hessian-vector product."""
 
+import inspect
+
 import numpy as np
 
 from .backprop import backprop
@@ -125,11 +127,21 @@ def fastest_exact(graph):
     return "colouring" if plan is not None and plan.num_colours < graph.n else "tape"
 
 
+def _check_options(method, options):
+    """A HessianLabError naming the option a method does not take, and the options it does."""
+    accepted = list(inspect.signature(METHODS[method]).parameters)[2:]
+    unknown = [name for name in options if name not in accepted]
+    if unknown:
+        offer = f"its options are: {', '.join(accepted)}" if accepted else "it takes no options"
+        raise HessianLabError(f"method {method!r} does not take {', '.join(map(repr, unknown))}; {offer}")
+
+
 def hessian(graph, x0, method="auto", return_stats=False, **options):
     """∇²f(x0) by one of METHODS ("auto" picks the fastest exact one); with return_stats, also the work done."""
     chosen = fastest_exact(graph) if method == "auto" else method
     if chosen not in METHODS:
         raise HessianLabError(f"unknown Hessian method {method!r}; choose one of: auto, {', '.join(METHODS)}")
+    _check_options(chosen, options)
     check_dense_fits(graph.n, 2)
     return run_counted(graph, chosen, lambda: METHODS[chosen](graph, x0, **options), return_stats,
                        uses_G=chosen in USES_G)

@@ -131,3 +131,11 @@ def test_nodes_compare_by_identity_and_against_numbers_by_value():
     assert np.array_equal(g.gradient([1.0, 7.0]), [2.0, 0.0])
     with pytest.raises(hl.BranchError):
         g.gradient([3.0, 7.0])
+
+
+def test_an_option_a_method_does_not_take_is_named():
+    """hl.hessian(..., method="symmetric", prune=False) names the option and the method's own options."""
+    with pytest.raises(hl.HessianLabError, match=r"'symmetric' does not take 'prune'; it takes no options"):
+        hl.hessian(rosenbrock, np.ones(3), method="symmetric", prune=False)
+    with pytest.raises(hl.HessianLabError, match=r"'rows' does not take 'prunes'; its options are: prune"):
+        hl.hessian(rosenbrock, np.ones(3), method="rows", prunes=False)
