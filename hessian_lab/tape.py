@@ -10,6 +10,8 @@ Compiling does three things to f's graph, none of which changes a derivative:
 The per-node reference engine stays the readable definition; this tape must agree with it to round-off.
 """
 
+from collections import Counter
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -24,9 +26,14 @@ DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense
 JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of the tape up to this size
 
 
+AFFINE_CANDIDATES = {"add", "sub", "neg", "sum", "dot", "mul", "div"}
+
+
 def linear_form(node):
     """[(argument, weight), ...] if the node is affine in its arguments (constants allowed), else None."""
     op, args = node.op, node.args
+    if op not in AFFINE_CANDIDATES:
+        return None
     if op == "add":
         return [(args[0], 1.0), (args[1], 1.0)]
     if op == "sub":
@@ -49,13 +56,10 @@ def linear_form(node):
 def _affine_forms(graph):
     """Merge single-use affine nodes into their affine consumer: {emitted node: (terms, bias) or None}, in order."""
     forms = {v: linear_form(v) for v in graph.nodes if v.args}
-    uses, feeds_affine = {}, {}
-    for v in graph.nodes:
-        for a in v.args:
-            uses[a] = uses.get(a, 0) + 1
-            feeds_affine[a] = forms[v] is not None
+    uses = Counter(a for v in forms for a in v.args)
+    affine_uses = Counter(a for v, form in forms.items() if form is not None for a in v.args)
     merged = {v for v, form in forms.items()
-              if form is not None and uses.get(v) == 1 and feeds_affine[v] and v is not graph.output}
+              if form is not None and uses[v] == 1 and affine_uses[v] == 1 and v is not graph.output}
     pending, emitted = {}, {}
     for v, form in forms.items():
         if form is None:
