@@ -34,7 +34,11 @@ def hvp(f, x0, v, return_stats=False):
 
 
 def derivative_tensor(f, x0, k, return_stats=False, **options):
-    """All k-th partial derivatives of f at x0, an ndarray of shape (n,)*k, by nested gradient graphs."""
+    """All k-th partial derivatives of f at x0, an ndarray of shape (n,)*k.
+
+    method="nested" (the default) nests the gradient-graph construction as part (c) describes;
+    method="taylor" propagates univariate Taylor series and interpolates (Griewank, Utke, Walther 2000).
+    """
     graph, point = _trace_at(f, x0)
     return graph.derivative_tensor(point, k, return_stats, **options)
 
