@@ -62,8 +62,11 @@ def default_point(n):
 
 
 def fit_slope(xs, ys):
-    """The least-squares slope of log(ys) against log(xs): the exponent p of ys ~ xs^p."""
-    return float(np.polyfit(np.log(np.asarray(xs, dtype=float)), np.log(np.asarray(ys, dtype=float)), 1)[0])
+    """The least-squares slope of log(ys) against log(xs): the exponent p of ys ~ xs^p; nan if it cannot be fitted."""
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if len(xs) < 2 or ys.min() <= 0:
+        return float("nan")
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
 STAT_KEYS = ("n", "m", "passes", "visits", "builds", "build_visits", "f_nodes", "G_nodes", "G_edges", "G_over_f")

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import hessian_lab as hl
-from hessian_lab.exercises.result import describe_growth, fit_slope
+from hessian_lab.exercises.result import describe_growth
+from hessian_lab.scaling import fit_slope
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("make_exercises", ROOT / "tools" / "make_exercises.py")

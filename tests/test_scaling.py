@@ -60,3 +60,9 @@ def test_time_sweep_returns_one_median_per_n_and_method():
     """time_sweep returns one positive median per n for each method asked (values are never asserted)."""
     times = scaling.time_sweep(scaling.chain, [2, 3], methods=("rows",), repeats=1, progress=False)
     assert list(times) == ["rows"] and times["rows"].shape == (2,) and np.all(times["rows"] > 0)
+
+
+def test_fit_slope_is_nan_where_no_line_can_be_fitted():
+    """One size, or a zero count (log of 0), gives nan rather than a warning and a made-up slope."""
+    assert np.isnan(scaling.fit_slope([4], [16]))
+    assert np.isnan(scaling.fit_slope([2, 4, 8], [0, 4, 8]))

@@ -3,7 +3,8 @@
 import re
 from typing import Callable, NamedTuple, Optional
 
-from .result import FORMULAS, describe_growth, fit_slope, slope_text
+from ..scaling import fit_slope
+from .result import FORMULAS, describe_growth, slope_text
 
 
 class Bound(NamedTuple):

@@ -17,13 +17,6 @@ FORMULAS = {
 }
 
 
-def fit_slope(sizes, counts):
-    """The exponent p of count ≈ c · n^p, by least squares on log-log; nan if a count is 0 or there is one size."""
-    if len(sizes) < 2 or min(counts) <= 0:
-        return float("nan")
-    return float(np.polyfit(np.log(sizes), np.log(counts), 1)[0])
-
-
 def describe_growth(sizes, counts):
     """`n^2` if the counts follow a known formula exactly, else the counts themselves with their sizes."""
     for name, formula in FORMULAS.items():
