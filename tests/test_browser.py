@@ -1,0 +1,200 @@
+"""A real-browser smoke test: JupyterLab in headless Chromium runs notebook 1, and its GraphStepper answers the slider.
+
+The server and the browser stay on 127.0.0.1 (the browser aborts every other request), work on a temporary copy of
+the notebook, and are killed afterwards. Without Debian's Chromium or the playwright package the test skips.
+Never run `playwright install`: the test drives the system browser through executable_path.
+"""
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_graphs_and_backprop.ipynb"
+HOST = "127.0.0.1"
+KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once notebook 1's kernelspec python3 is connected
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
+    "--no-first-run", "--no-default-browser-check", "--no-proxy-server", "--metrics-recording-only",
+]
+# JupyterLab user settings: no news or update toasts, the notebook's own kernel started without a dialog,
+# and every cell kept in the DOM (no windowing), so the test can read all prompts.
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker": {"autoStartDefaultKernel": True, "windowingMode": "none"},
+}
+SERVER_START_S = 60  # the server answers /api/status within this
+BROWSER_S = 120  # everything in the browser, from opening the page to the slider's answer
+STOP_S = 15  # a stopped process gets this long before SIGKILL
+
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright Python package is not installed (pip install -r requirements.txt)"
+)
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(f"Debian's Chromium is not at {CHROMIUM} (apt-get install chromium; .ci/run does it)",
+                allow_module_level=True)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def write_settings(directory):
+    """Fill a JupyterLab user-settings directory with SETTINGS, one <plugin>.jupyterlab-settings file each."""
+    for plugin, values in SETTINGS.items():
+        path = directory / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+
+
+def write_cleared(source, target):
+    """Copy a notebook without outputs or execution counts, so that what the test sees is what the kernel just did."""
+    notebook = json.loads(source.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell.update(outputs=[], execution_count=None)
+    target.write_text(json.dumps(notebook), encoding="utf-8")
+
+
+def stop(process):
+    """Terminate a process and its session, killing them if they linger; on SIGTERM the server shuts its kernels down."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(STOP_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(STOP_S)
+
+
+def wait_until_serving(process, url, token, log):
+    """Poll the server's /api/status until it answers 200; fail with its log if it dies or takes too long."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an HTTP proxy
+    request = urllib.request.Request(f"{url}/api/status", headers={"Authorization": f"token {token}"})
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"jupyter-lab exited with code {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with opener.open(request, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"jupyter-lab did not answer within {SERVER_START_S} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """JupyterLab on 127.0.0.1 serving a copy of notebook 1, isolated from the user's Jupyter files: (url, token)."""
+    root, settings = tmp_path / "notebooks", tmp_path / "settings"
+    root.mkdir()
+    write_cleared(NOTEBOOK, root / NOTEBOOK.name)
+    write_settings(settings)
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env.update({
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "IPYTHONDIR": str(tmp_path / "ipython"),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(NOTEBOOK.parents[1]), env.get("PYTHONPATH")])),
+    })
+    port, token = free_port(), secrets.token_hex(24)
+    # `python -m jupyterlab` with this interpreter: kernelspec python3 (argv "python") then runs this same Python.
+    command = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", f"--ServerApp.ip={HOST}", f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = tmp_path / "jupyter-lab.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, cwd=root, stdin=subprocess.DEVNULL, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://{HOST}:{port}"
+        wait_until_serving(process, url, token, log)
+        yield url, token
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def page(tmp_path):
+    """A page in headless Debian Chromium that may only reach 127.0.0.1; it is photographed to tmp_path at the end."""
+    blocked = []
+    with playwright_api.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                         timeout=SERVER_START_S * 1000)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            context.route("**/*", lambda route: keep_local(route, blocked))
+            tab = context.new_page()
+            yield tab
+            tab.screenshot(path=tmp_path / "jupyterlab.png", full_page=True, timeout=10_000)
+        finally:
+            browser.close()
+            print(f"\nbrowser test: screenshot {tmp_path / 'jupyterlab.png'}; requests not let out: {blocked}")
+
+
+def keep_local(route, blocked):
+    """Let a request through only when it goes to 127.0.0.1; abort and remember the others."""
+    if urlsplit(route.request.url).hostname == HOST or not route.request.url.startswith("http"):
+        route.continue_()
+    else:
+        blocked.append(route.request.url)
+        route.abort()
+
+
+def test_graph_stepper_renders_and_answers_its_slider(lab, page):
+    """Run All in JupyterLab renders the stepper; one step back on its slider changes the label and the picture."""
+    url, token = lab
+    expect = playwright_api.expect
+    deadline = time.monotonic() + BROWSER_S
+
+    def left():
+        """Milliseconds left of the browser budget, for every wait."""
+        return max(1.0, (deadline - time.monotonic()) * 1000)
+
+    page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=left())
+    # The kernel is truly connected once the status bar names it and reports Idle (the toolbar's
+    # execution indicator says idle already while there is "No Kernel").
+    expect(page.get_by_text(KERNEL_IDLE, exact=True)).to_be_visible(timeout=left())
+    page.get_by_role("menuitem", name="Run", exact=True).click(timeout=left())
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=left())
+
+    # Cell 19 leaves the slider on its last step, so the label reads "step N of N."
+    label = page.locator(".widget-html-content", has_text=re.compile(r"^step \d+ of \d+\."))
+    expect(label).to_have_text(re.compile(r"^step (\d+) of \1\."), timeout=left())
+    code_cells = sum(cell["cell_type"] == "code" for cell in json.loads(NOTEBOOK.read_text())["cells"])
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt", has_text=re.compile(r"^\[\d+\]:$"))
+    expect(prompts).to_have_count(code_cells, timeout=left())  # every cell ran, the checks after the widget too
+    steps = int(re.match(r"step (\d+)", label.inner_text()).group(1))
+
+    picture = page.locator("img.widget-image")
+    before, source = picture.screenshot(timeout=left()), picture.get_attribute("src")
+    handle = page.locator(".widget-slider", has=page.get_by_text("step", exact=True)).locator(".noUi-handle")
+    handle.focus(timeout=left())
+    page.keyboard.press("ArrowLeft")
+    expect(label).to_have_text(re.compile(rf"^step {steps - 1} of {steps}\. "), timeout=left())
+    expect(picture).not_to_have_attribute("src", source, timeout=left())
+    assert picture.screenshot(timeout=left()) != before
