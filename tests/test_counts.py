@@ -191,3 +191,11 @@ def test_counting_block_without_engine_work_counts_zero():
     hl.hessian(case.f, case.point, method="rows")
     assert outer.as_dict() == closed
     assert closed["passes"] == case.n and len(outer.graphs) == 1
+
+
+
+@cases
+def test_symmetric_reports_the_rows_visits_it_saved_on(case):
+    """The symmetric method's stats name the rows method's visits, so its saving is rows_visits - visits."""
+    sym = stats(case, "symmetric")
+    assert sym["rows_visits"] == stats(case, "rows")["visits"] >= sym["visits"]
