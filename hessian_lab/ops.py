@@ -131,6 +131,14 @@ def _operand(value, op):
 
 def apply(op, *args, param=None):
     """A new node computing `op` on args; with no node among them, just the number (constants fold)."""
+    for a in args:
+        if type(a) is not Node or a.op == "const":
+            return _apply_mixed(op, args, param)
+    return Node(op, args, param)
+
+
+def _apply_mixed(op, args, param):
+    """apply() where some argument is a number or a constant node: check, fold, or wrap numbers as constants."""
     checked = []
     for a in args:
         if type(a) is Node:
