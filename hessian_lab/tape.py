@@ -130,7 +130,7 @@ class _AffineGroup:
         """Rows of the Jacobian dv/dx; a group affine in inputs alone has its weights as its Jacobian."""
         if self.U[-1] < n:
             J[self.slice] = 0.0
-            J[self.slice, self.U] = self.W.toarray() if sp.issparse(self.W) else self.W
+            J[self.slice, _as_slice(self.U)] = self.W.toarray() if sp.issparse(self.W) else self.W
         else:
             self.tangent(J, state)
 
@@ -176,6 +176,7 @@ class _NonlinearGroup:
         self.rule = second_order_rule(op, param, arity)
         self.pairs = self.rule.structural_second()
         self.on_inputs = [bool(np.all(idx < n)) for idx in self.args]
+        self.arg_rows = [_as_slice(idx) for idx in self.args]  # a view, not a copy, where slots are consecutive
 
     def forward(self, V, state):
         """Values of the group, with the domain checked; a DomainError names the first offending node."""
@@ -202,8 +203,18 @@ class _NonlinearGroup:
         T[self.slice] = sum(_column(p) * T[idx] for p, idx in zip(first, self.args))
 
     def jacobian(self, J, n, state):
-        """Rows of the Jacobian dv/dx: the tangent rule with every input direction."""
-        self.tangent(J, state)
+        """Rows of the Jacobian dv/dx: the tangent rule with every input direction.
+
+        Where every argument is an input, a row is Σ_k p_k e_{arg_k}: a few scattered entries, not a dense row.
+        """
+        if not all(self.on_inputs):
+            self.tangent(J, state)
+            return
+        first, _ = state[self][1]
+        rows = np.arange(self.slice.start, self.slice.stop)
+        J[self.slice] = 0.0
+        for p, idx in zip(first, self.args):
+            np.add.at(J, (rows, idx), np.broadcast_to(p, rows.shape))
 
     def accumulate(self, H, A, J, state):
         """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v.
@@ -219,11 +230,13 @@ class _NonlinearGroup:
             if self.on_inputs[k] and self.on_inputs[l]:
                 np.add.at(H, (rows_k, rows_l), w)
             elif self.on_inputs[k]:
-                np.add.at(H, rows_k, w[:, None] * J[rows_l])
+                np.add.at(H, rows_k, w[:, None] * J[self.arg_rows[l]])
             elif self.on_inputs[l]:
-                np.add.at(H.T, rows_l, w[:, None] * J[rows_k])
+                np.add.at(H.T, rows_l, w[:, None] * J[self.arg_rows[k]])
             else:
-                H += J[rows_k].T @ (w[:, None] * J[rows_l])
+                J_k = J[self.arg_rows[k]]
+                J_l = J_k if l == k else J[self.arg_rows[l]]
+                H += J_k.T @ (w[:, None] * J_l)
 
     def reverse(self, A, state):
         """A[arg_k] += p_k A[node]."""
@@ -241,6 +254,13 @@ class _NonlinearGroup:
                 if kk == k:
                     rows = rows + _column(a * second[k][l]) * T[self.args[l]]
             scatter.add(AT, rows)
+
+
+def _as_slice(idx):
+    """idx as a slice when it is a run of consecutive slots (indexing then makes a view), else idx itself."""
+    if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return slice(int(idx[0]), int(idx[0]) + len(idx))
+    return idx
 
 
 def _column(x):
