@@ -68,9 +68,12 @@ def build_parser():
                              help="a value for every variable (may be repeated; values may be like 1/3 or -2e-3)")
         command.add_argument("--stats", action="store_true", help="also report the exact work done (passes, visits)")
         command.add_argument("--json", action="store_true", help="print one JSON object, for programs")
-        command.add_argument("--digits", type=whole_number(1, 17), default=6, help="significant digits shown (default 6)")
-    hessian.add_argument("--method", choices=["auto", *METHODS], default="auto", help="default: auto (rows)")
-    tensor.add_argument("--order", type=whole_number(1, MAX_ORDER), required=True, metavar="K", help="the order k >= 1 of the derivatives")
+        command.add_argument("--digits", type=whole_number(1, 17), default=6,
+                             help="significant digits shown (default 6)")
+    hessian.add_argument("--method", choices=["auto", *METHODS], default="auto",
+                         help="default: auto, the fastest exact method for this function")
+    tensor.add_argument("--order", type=whole_number(1, MAX_ORDER), required=True, metavar="K",
+                        help="the order k of the derivatives")
     draw.add_argument("-o", "--output", required=True, metavar="FILE", help="image file, like graph.png or graph.svg")
     return parser
 
@@ -121,7 +124,7 @@ def parse_with_variables(text):
 
 
 def compute(args):
-    """Run grad, hessian or tensor: the JSON-ready result and the stats of the work done."""
+    """Run grad, hessian or tensor: the result as a JSON-ready dict, with the work done if --stats."""
     f, names = parse_with_variables(args.expression)
     point = read_point(args.at, names)
     result = {"expression": args.expression, "variables": names, "point": dict(zip(names, point.tolist()))}

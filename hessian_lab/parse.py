@@ -16,7 +16,7 @@ the functions are exp, log, sin, cos, tan, sqrt, tanh and sigmoid.
 
 import math
 import re
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from . import ops
 from .errors import ParseError, ShapeError
@@ -41,7 +41,7 @@ class Binary(NamedTuple):
 
     power: int
     right: bool
-    compute: object
+    compute: Callable
 
 
 BINARY = {
@@ -162,9 +162,8 @@ class _Parser:
             self.program.append(("binary", operator.compute))
         token = self.peek()
         if token.kind in ("number", "name"):
-            raise parse_error(
-                self.text, token.position, f"expected {OPERATOR} before {token.text!r}; write products with '*', like 2*x"
-            )
+            message = f"expected {OPERATOR} before {token.text!r}; write products with '*', like 2*x"
+            raise parse_error(self.text, token.position, message)
         self.depth -= 1
 
     def operand(self):

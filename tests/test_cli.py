@@ -194,7 +194,8 @@ def command_line():
 def test_the_command_line_runs_as_a_program(start):
     """As a real process: the answer on stdout and exit 0; a mistake gives exit 2 and no traceback."""
     env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}
-    ok = subprocess.run([*start, "grad", "x^2*y", "--at", "x=3,y=-1", "--json"], capture_output=True, text=True, env=env)
+    argv = [*start, "grad", "x^2*y", "--at", "x=3,y=-1", "--json"]
+    ok = subprocess.run(argv, capture_output=True, text=True, env=env)
     assert ok.returncode == 0 and json.loads(ok.stdout)["gradient"] == [-6.0, 9.0]
     bad = subprocess.run([*start, "grad", "x^2*y", "--at", "x=3"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "no value for y" in bad.stderr and "Traceback" not in bad.stderr

@@ -6,11 +6,12 @@ expressions (never by parsing text) for the reference derivatives. Trees stay in
 log and sqrt see 1 + u^2, division is by 1 + v^2, tan sees sigmoid(u), fractional and variable
 powers have a positive base. Text fuzzing checks that the parser raises nothing but ParseError and
 that nothing is executed, imported or opened (a sys.audit hook watches). Together the tests below
-run 2,200 hypothesis examples.
+run 3,100 hypothesis examples in about half a minute.
 """
 
 import itertools
 import math
+import operator
 import string
 import sys
 
@@ -119,7 +120,7 @@ def to_sympy(tree):
     if kind == "var":
         return SYMBOLS[tree[1]]
     if kind == "num":
-        return sympy.Integer(int(tree[1])) if tree[1].is_integer() else sympy.Float(tree[1])
+        return sympy.Float(tree[1], 30)  # never an Integer: 150^150^150 would be computed exactly, without end
     if kind == "call":
         return SYMPY_CALLS[tree[1]](to_sympy(tree[2]))
     if kind == "neg":
@@ -128,7 +129,7 @@ def to_sympy(tree):
 
 
 def real_value(expression, at):
-    """The value of a sympy expression with 30-digit Floats substituted ({symbol: Float}), or None if not a finite real."""
+    """The value of a sympy expression with 30-digit Floats substituted (at = {symbol: Float}), or None if not real."""
     try:
         value = complex(expression.xreplace(at))
     except (TypeError, ValueError, OverflowError):
@@ -144,11 +145,40 @@ def subtrees(tree):
             yield from subtrees(part)
 
 
+FLOAT_CALLS = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tan": math.tan,
+               "sqrt": math.sqrt, "tanh": math.tanh, "sigmoid": lambda u: 1 / (1 + math.exp(-u))}
+FLOAT_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+                "^": operator.pow, "**": operator.pow}
+
+
+def float_value(tree, at, values):
+    """The tree's value in plain floats at `at` ({name: value}), appending every subtree's value to `values`."""
+    kind = tree[0]
+    if kind == "var":
+        value = at[tree[1]]
+    elif kind == "num":
+        value = tree[1]
+    elif kind == "neg":
+        value = -float_value(tree[1], at, values)
+    elif kind == "call":
+        value = FLOAT_CALLS[tree[1]](float_value(tree[2], at, values))
+    else:
+        value = FLOAT_BINARY[tree[1]](float_value(tree[2], at, values), float_value(tree[3], at, values))
+    values.append(value)
+    return value
+
+
 def moderate(tree, names, point):
-    """Whether every subexpression is a finite real of size at most 1e8 at point: float64 can follow it exactly."""
-    at = {SYMBOLS[name]: sympy.Float(value, 30) for name, value in zip(names, point)}
-    values = [real_value(to_sympy(part), at) for part in subtrees(tree)]
-    return all(value is not None and abs(value) <= 1e8 for value in values)
+    """Whether every subexpression is a real number of size at most 1e8 at point, so that float64 can follow it.
+
+    Checked in plain floats, which never hang; sympy can, on sin(1e9000) (it reduces modulo pi to 9000 digits).
+    """
+    values = []
+    try:
+        float_value(tree, dict(zip(names, point)), values)
+    except (OverflowError, ValueError):
+        return False
+    return all(isinstance(value, float) and abs(value) <= 1e8 for value in values)
 
 
 def reference(expression, names, point, order):
@@ -349,9 +379,15 @@ GRAMMAR_CHARACTERS = string.ascii_letters[:8] + "xyz0123456789.eE+-*/^() _"
 HOSTILE_CHARACTERS = "'\"`,;:[]{}=<>!@#$%&|~\\\t\n\x00λ²−_."
 
 
+EDITS = st.lists(
+    st.tuples(st.sampled_from(["insert", "delete", "replace", "repeat"]), st.integers(0, 10**6),
+              st.sampled_from(GRAMMAR_CHARACTERS + HOSTILE_CHARACTERS)),
+    min_size=1, max_size=4,
+)
+
+
 @settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow])
-@given(expressions(3), st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace", "repeat"]), st.integers(0, 10**6),
-                                    st.sampled_from(GRAMMAR_CHARACTERS + HOSTILE_CHARACTERS)), min_size=1, max_size=4))
+@given(expressions(3), EDITS)
 def test_mutated_expressions_never_raise_anything_but_parse_error(tree, edits):
     """A valid expression with random insertions, deletions, replacements and repeats: still harmless."""
     text = to_text(tree)[0]
