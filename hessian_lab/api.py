@@ -1,6 +1,7 @@
 """The function-first API: trace f at x0, then ask the trace. Each call here equals hl.trace(f, n, at=x0).<same>."""
 
 from .graph import as_point, trace
+from .graph_limits import check_dense_fits
 
 
 def _trace_at(f, x0):
@@ -23,6 +24,7 @@ def hessian(f, x0, method="auto", return_stats=False, **options):
     pass per entry j >= i), "hvp" (n Hessian-vector products); "auto" is the fastest exact one.
     With return_stats=True, returns (H, stats) with the exact work done (see hl.counting.work_report).
     """
+    check_dense_fits(len(as_point(x0)), 2)  # before tracing: refuse at once what could never be returned
     graph, point = _trace_at(f, x0)
     return graph.hessian(point, method, return_stats, **options)
 
@@ -39,6 +41,8 @@ def derivative_tensor(f, x0, k, return_stats=False, **options):
     method="nested" (the default) nests the gradient-graph construction as part (c) describes;
     method="taylor" propagates univariate Taylor series and interpolates (Griewank, Utke, Walther 2000).
     """
+    if isinstance(k, int) and k >= 1:
+        check_dense_fits(len(as_point(x0)), k)  # before tracing, as for hessian
     graph, point = _trace_at(f, x0)
     return graph.derivative_tensor(point, k, return_stats, **options)
 

@@ -143,11 +143,11 @@ def _check_options(method, options):
 
 def hessian(graph, x0, method="auto", return_stats=False, **options):
     """∇²f(x0) by one of METHODS ("auto" picks the fastest exact one); with return_stats, also the work done."""
-    chosen = fastest_exact(graph) if method == "auto" else method
-    if chosen not in METHODS:
+    if method != "auto" and method not in METHODS:
         raise HessianLabError(f"unknown Hessian method {method!r}; choose one of: auto, {', '.join(METHODS)}")
-    _check_options(chosen, options)
     check_dense_fits(graph.n, 2)
+    chosen = fastest_exact(graph) if method == "auto" else method
+    _check_options(chosen, options)
     return run_counted(graph, chosen, lambda: METHODS[chosen](graph, x0, **options), return_stats,
                        uses_G=chosen in USES_G)
 

@@ -12,7 +12,6 @@ import numbers
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import expit
 
 from .errors import DomainError, HessianLabError, ShapeError
 from .node import Node, to_text
@@ -36,6 +35,12 @@ def _powc_defined(a, p):
     return a > 0
 
 
+def _logistic(a):
+    """1 / (1 + e^-a) without overflow for any a: exp only ever sees -|a|."""
+    e = np.exp(-np.abs(a))
+    return np.where(np.greater_equal(a, 0), 1 / (1 + e), e / (1 + e))[()]
+
+
 PRIMITIVES = {
     "add": Primitive(np.add, lambda a, b, y: (1.0, 1.0)),
     "sub": Primitive(np.subtract, lambda a, b, y: (1.0, -1.0)),
@@ -55,7 +60,7 @@ PRIMITIVES = {
     "sqrt": Primitive(np.sqrt, lambda a, y: (0.5 / y,), lambda a: a > 0,
                       "a positive argument (sqrt is not differentiable at 0)"),
     "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,)),
-    "sigmoid": Primitive(expit, lambda a, y: (y * (1 - y),)),
+    "sigmoid": Primitive(_logistic, lambda a, y: (y * (1 - y),)),
     # Kinks: the derivative at 0 is taken as 0, as PyTorch and JAX do; AD differentiates the branch that ran.
     "abs": Primitive(np.abs, lambda a, y: (sign(a),)),
     "relu": Primitive(lambda a: np.maximum(a, 0.0), lambda a, y: (step(a),)),

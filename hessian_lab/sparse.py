@@ -10,6 +10,8 @@
   one of j in its), so H[i, j] is one entry of H D.
 """
 
+from collections import Counter
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -89,24 +91,26 @@ class SparsePlan:
         self.source_row, self.source_col = self._recovery()
 
     def _recovery(self):
-        """For each stored entry (i, j): the entry of H D that equals it, which star colouring guarantees."""
+        """For each stored entry (i, j): the entry of H D that equals it, which star colouring guarantees.
+
+        Only i <= j is looked up; (j, i) takes the same source, so the result is exactly symmetric.
+        """
         P, c = self.pattern, self.colours
         rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
         cols = P.indices
-        # how many neighbours of i (itself excluded) carry colour c[j]
-        pair_count = {}
+        neighbours_in_colour = Counter((i, c[j]) for i, j in zip(rows, cols) if i != j)
+        source = {}
         for i, j in zip(rows, cols):
-            if i != j:
-                pair_count[(i, c[j])] = pair_count.get((i, c[j]), 0) + 1
-        src_row, src_col = np.empty_like(rows), np.empty_like(cols)
-        for e, (i, j) in enumerate(zip(rows, cols)):
-            if i == j or pair_count[(i, c[j])] == 1:
-                src_row[e], src_col[e] = i, c[j]
-            elif pair_count[(j, c[i])] == 1:
-                src_row[e], src_col[e] = j, c[i]
+            if i > j:
+                continue
+            if i == j or neighbours_in_colour[(i, c[j])] == 1:
+                source[(i, j)] = (i, c[j])
+            elif neighbours_in_colour[(j, c[i])] == 1:
+                source[(i, j)] = (j, c[i])
             else:
                 raise AssertionError(f"colouring does not allow direct recovery of H[{i}, {j}]")
-        return src_row, src_col
+        pairs = [source[(min(i, j), max(i, j))] for i, j in zip(rows, cols)]
+        return np.array([p[0] for p in pairs], dtype=np.intp), np.array([p[1] for p in pairs], dtype=np.intp)
 
     def hessian(self, x):
         """The Hessian at x as a CSR matrix, from one product H D per colour."""

@@ -380,4 +380,4 @@ class Tape:
             for group in self.groups:
                 group.accumulate(H, A, J, state)
         record(passes=self.n, visits=2 * len(self) * self.n)
-        return H
+        return (H + H.T) / 2  # the terms J_kᵀ w J_l and J_lᵀ w J_k round differently; H is symmetric

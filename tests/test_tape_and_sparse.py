@@ -139,3 +139,20 @@ def test_an_option_a_method_does_not_take_is_named():
         hl.hessian(rosenbrock, np.ones(3), method="symmetric", prune=False)
     with pytest.raises(hl.HessianLabError, match=r"'rows' does not take 'prunes'; its options are: prune"):
         hl.hessian(rosenbrock, np.ones(3), method="rows", prunes=False)
+
+
+@pytest.mark.parametrize("method", ["tape", "colouring"])
+def test_fast_hessians_are_exactly_symmetric(method):
+    """H[i, j] and H[j, i] are the same float, not two round-offs of it."""
+    for f, n in CASES:
+        H = hl.trace(f, n).hessian(np.linspace(0.3, 1.1, n), method=method)
+        assert np.array_equal(H, H.T)
+    S = hl.sparse_hessian(chain, np.linspace(-1, 1, 40))
+    assert (S != S.T).nnz == 0
+
+
+def test_sigmoid_is_exact_far_into_both_tails():
+    """The logistic function keeps its relative accuracy at -40 (about 4e-18) and never overflows."""
+    assert hl.sigmoid(-40.0) == pytest.approx(np.exp(-40.0) / (1 + np.exp(-40.0)), rel=1e-15)
+    assert hl.sigmoid(800.0) == 1.0 and hl.sigmoid(-800.0) == 0.0
+    assert hl.gradient(lambda x: hl.log(hl.sigmoid(x[0])), [-40.0])[0] == pytest.approx(1.0, rel=1e-15)
