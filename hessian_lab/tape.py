@@ -14,6 +14,7 @@ from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
 
 from . import ops
 from .counting import record
@@ -134,7 +135,7 @@ class _AffineGroup:
         else:
             self.tangent(J, state)
 
-    def accumulate(self, H, A, J, state):
+    def accumulate(self, H, upper, A, J, state):
         """Affine nodes add no second-order term to the Hessian."""
 
     def reverse(self, A, state):
@@ -216,11 +217,12 @@ class _NonlinearGroup:
         for p, idx in zip(first, self.args):
             np.add.at(J, (rows, idx), np.broadcast_to(p, rows.shape))
 
-    def accumulate(self, H, A, J, state):
+    def accumulate(self, H, upper, A, J, state):
         """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v.
 
         An input's Jacobian row is a unit vector, so where an argument is an input the product is a
-        scatter-add into H instead of a matrix product.
+        scatter-add into H instead of a matrix product. A k = l term is symmetric: BLAS's syrk adds its
+        upper triangle to `upper` at half the cost of a general product.
         """
         _, second = state[self][1]
         a = A[self.slice]
@@ -233,10 +235,10 @@ class _NonlinearGroup:
                 np.add.at(H, rows_k, w[:, None] * J[self.arg_rows[l]])
             elif self.on_inputs[l]:
                 np.add.at(H.T, rows_l, w[:, None] * J[self.arg_rows[k]])
+            elif k == l:
+                _add_weighted_gram(upper, J[self.arg_rows[k]], w)
             else:
-                J_k = J[self.arg_rows[k]]
-                J_l = J_k if l == k else J[self.arg_rows[l]]
-                H += J_k.T @ (w[:, None] * J_l)
+                H += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
 
     def reverse(self, A, state):
         """A[arg_k] += p_k A[node]."""
@@ -254,6 +256,20 @@ class _NonlinearGroup:
                 if kk == k:
                     rows = rows + _column(a * second[k][l]) * T[self.args[l]]
             scatter.add(AT, rows)
+
+
+def _add_weighted_gram(upper, J_rows, w):
+    """upper += the upper triangle of J_rowsᵀ diag(w) J_rows, by syrk on the rows of each sign of w."""
+    for sign in (1.0, -1.0):
+        chosen = sign * w > 0
+        if chosen.all():
+            rows, weights = J_rows, sign * w
+        elif chosen.any():
+            rows, weights = J_rows[chosen], sign * w[chosen]
+        else:
+            continue
+        scaled = np.sqrt(weights)[:, None] * rows
+        dsyrk(sign, scaled.T, beta=1.0, c=upper, trans=0, overwrite_c=True)  # Fortran-ordered: in place
 
 
 def _as_slice(idx):
@@ -374,10 +390,14 @@ class Tape:
         J = np.zeros((self.size, self.n))
         J[: self.n] = np.eye(self.n)
         H = np.zeros((self.n, self.n))
+        upper = np.zeros((self.n, self.n), order="F")  # syrk's symmetric terms, upper triangle only
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.jacobian(J, self.n, state)
             for group in self.groups:
-                group.accumulate(H, A, J, state)
+                group.accumulate(H, upper, A, J, state)
         record(passes=self.n, visits=2 * len(self) * self.n)
-        return (H + H.T) / 2  # the terms J_kᵀ w J_l and J_lᵀ w J_k round differently; H is symmetric
+        H = (H + H.T) / 2  # the terms J_kᵀ w J_l and J_lᵀ w J_k round differently; H is symmetric
+        H += upper
+        H += np.triu(upper, 1).T
+        return H
