@@ -2,6 +2,7 @@
 
 from .graph import as_point, trace
 from .graph_limits import check_dense_fits
+from .higher import check_order
 
 
 def _trace_at(f, x0):
@@ -41,8 +42,7 @@ def derivative_tensor(f, x0, k, return_stats=False, **options):
     method="nested" (the default) nests the gradient-graph construction as part (c) describes;
     method="taylor" propagates univariate Taylor series and interpolates (Griewank, Utke, Walther 2000).
     """
-    if isinstance(k, int) and k >= 1:
-        check_dense_fits(len(as_point(x0)), k)  # before tracing, as for hessian
+    check_order(len(as_point(x0)), k)  # before tracing, as for hessian
     graph, point = _trace_at(f, x0)
     return graph.derivative_tensor(point, k, return_stats, **options)
 

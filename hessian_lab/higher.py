@@ -17,10 +17,15 @@ def derivative_tensor(graph, x0, k, return_stats=False, method="nested", **optio
     """All k-th partial derivatives of f at x0, an array of shape (n,)*k, by one of TENSOR_METHODS."""
     if method not in TENSOR_METHODS:
         raise HessianLabError(f"unknown derivative_tensor method {method!r}; choose one of: {', '.join(TENSOR_METHODS)}")
+    check_order(graph.n, k)
+    return TENSOR_METHODS[method](graph, x0, k, return_stats, **options)
+
+
+def check_order(n, k):
+    """k must be a whole number >= 1, and the dense (n,)*k result must fit in memory."""
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
-    check_dense_fits(graph.n, k)
-    return TENSOR_METHODS[method](graph, x0, k, return_stats, **options)
+    check_dense_fits(n, k)
 
 
 def nested_tensor(graph, x0, k, return_stats=False, symmetric=True):

@@ -12,7 +12,7 @@ import importlib.util
 
 import numpy as np
 
-from . import ops as hl_ops
+from . import ops as hl_ops, scaling
 from .graph import trace
 
 FAMILIES = ("rosenbrock", "chain", "logsumexp_quad")
@@ -31,7 +31,7 @@ def point_for(n):
 def hessian_lab_function(family, n):
     """The family as a hessian-lab function of x, written as a student would."""
     if family == "rosenbrock":
-        return lambda x: sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1))
+        return scaling.rosenbrock(n)
     if family == "chain":
         return lambda x: (sum(hl_ops.sin(x[i]) * hl_ops.cos(x[i + 1]) for i in range(len(x) - 1))
                           + sum(hl_ops.exp(hl_ops.tanh(v)) for v in x))

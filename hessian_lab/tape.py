@@ -25,6 +25,7 @@ from .second_order import second_order_rule
 
 DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
 JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of the tape up to this size
+BLOCK_BYTES = 4 * 2**20  # Hessian-times-matrix pushes as many directions per sweep as fit this, per array
 
 
 AFFINE_CANDIDATES = {"add", "sub", "neg", "sum", "dot", "mul", "div"}
@@ -357,12 +358,12 @@ class Tape:
         """∇f(x) by one vectorised reverse sweep."""
         return self.gradient_state(x)[1][: self.n].copy()
 
-    def hessian_times(self, x, D, block_bytes=4 * 2**20, state=None):
+    def hessian_times(self, x, D):
         """H(x) @ D for a matrix D of directions (n, B), all directions per sweep, in column blocks."""
-        V, A, state = state or self.gradient_state(x, second=True)
+        V, A, state = self.gradient_state(x, second=True)
         D = np.asarray(D, dtype=float)
         out = np.empty_like(D)
-        block = max(1, int(block_bytes // (8 * self.size)))
+        block = max(1, int(BLOCK_BYTES // (8 * self.size)))
         with np.errstate(all="ignore"):
             for lo in range(0, D.shape[1], block):
                 hi = min(lo + block, D.shape[1])
