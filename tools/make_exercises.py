@@ -4,7 +4,8 @@
 In a solution notebook, every answer sits between `### BEGIN SOLUTION` and `### END SOLUTION` lines in
 a code cell; the exercise notebook gets `raise NotImplementedError` there, at the same indentation.
 Markdown between `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` is dropped, links to the
-solution notebook point to the exercise instead, and every output is cleared.
+solution notebook point to the exercise instead, and every output is cleared. The exercise gets its own
+Open-in-Colab badge and install cell from tools/notebook_header.py, so it needs no separate header run.
 
 Usage (from the repository root):
     python tools/make_exercises.py           rewrite notebooks/exercises/*.ipynb
@@ -19,6 +20,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, also when a test loads this file by path
+import notebook_header  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
@@ -56,7 +60,7 @@ def exercise_notebook(solution: Path) -> nbformat.NotebookNode:
         cell.metadata = {}
         cells.append(cell)
     nb.cells = cells
-    return nb
+    return notebook_header.with_header(nb, f"notebooks/exercises/{exercise_name(solution)}")
 
 
 def render(nb: nbformat.NotebookNode) -> str:
