@@ -40,7 +40,7 @@ pin_threads(sys.argv)
 import numpy as np  # noqa: E402  (after pin_threads)
 
 import hessian_lab as hl  # noqa: E402
-from hessian_lab import peers  # noqa: E402
+import peers_glue as peers  # noqa: E402  (beside this script)
 
 HERE = pathlib.Path(__file__).parent
 BASELINE = "hessian-lab auto"
@@ -116,7 +116,7 @@ def run(sizes, sparse_sizes, rounds):
     except ImportError:  # tqdm is in requirements.txt; the benchmark also runs without it
         tqdm = lambda items, **_: items  # noqa: E731
     rows = []
-    jobs = [(f, n) for f in peers.FAMILIES for n in sizes] + [(f, n) for f in ("rosenbrock", "chain") for n in sparse_sizes]
+    jobs = [(f, n) for f in peers.FAMILIES for n in sizes] + [(f, n) for f in ("rosenbrock", "banded_chain") for n in sparse_sizes]
     for family, n in tqdm(jobs, desc="benchmark"):
         results = steady_state(family, n, rounds)
         base = results.get(BASELINE, results.get("hessian-lab sparse"))[0]

@@ -3,9 +3,12 @@
     import hessian_lab as hl
     f = lambda x: hl.sin(x[0]) * x[1] + x[0] ** 2 / x[1]
     hl.hessian(f, [1.0, 2.0], method="rows", return_stats=True)
+
+The functions of nodes (hl.sin, hl.exp, ..., hl.log1p, hl.softplus) come from the primitive table, hessian_lab.ops.
 """
 
-from .api import derivative_tensor, gradient, hessian, hvp, sparse_hessian
+from . import exercises  # hl.exercises.check(name, student_fn)
+from .api import HESSIAN_METHODS, TENSOR_METHODS, Graph, derivative_tensor, gradient, hessian, hvp, sparse_hessian, trace
 from .backprop import GradientGraph, backprop
 from .counting import Counter, counting
 from .errors import (
@@ -18,12 +21,16 @@ from .errors import (
     ShapeError,
     TraceError,
 )
-from .forward import count_edges, evaluate, jvp, topological_order
-from .graph import Graph, trace
-from .hessian import METHODS as HESSIAN_METHODS
-from .node import Node, to_text
-from . import exercises  # hl.exercises.check(name, student_fn)
-from .ops import abs, cos, dot, exp, log, relu, sigmoid, sin, sqrt, sum, tan, tanh  # noqa: A004
+from .forward import evaluate, jvp
+from .node import Node, count_edges, to_text, topological_order
+from .ops import FUNCTIONS, dot, sum  # noqa: A004
 from .parse import parse
 
+globals().update(FUNCTIONS)  # hl.sin, hl.cos, ..., one per public row of the primitive table
+
 __version__ = "0.1.0"
+__all__ = ["Counter", "Graph", "GradientGraph", "HESSIAN_METHODS", "Node", "TENSOR_METHODS", "backprop", "count_edges",
+           "counting", "derivative_tensor", "dot", "evaluate", "exercises", "gradient", "hessian", "hvp", "jvp", "parse",
+           "sparse_hessian", "sum", "to_text", "topological_order", "trace", "BranchError", "DomainError",
+           "HessianLabError", "MemoryLimitError", "NodeConversionError", "ParseError", "ShapeError", "TraceError",
+           *FUNCTIONS]

@@ -1,20 +1,223 @@
-"""The function-first API: trace f at x0, then ask the trace. Each call here equals hl.trace(f, n, at=x0).<same>."""
+"""The public layer: every call checks its point, method and options once, runs one method, and attaches its stats.
 
-from .graph import as_point, trace
-from .graph_limits import check_dense_fits
-from .higher import check_order
+hl.hessian(f, x0) is hl.trace(f, n, at=x0).hessian(x0): both go through `_run`. The methods below this
+layer are pure functions of a graph and a checked point; they count their own work as they go.
+"""
+
+import inspect
+import numbers
+
+import numpy as np
+
+from . import graph as graph_module
+from .backprop import gradient as backprop_gradient, gradient_graph
+from .beyond.edge_pushing import hessian_edge_pushing
+from .beyond.taylor import taylor_tensor
+from .counting import counting
+from .errors import HessianLabError, MemoryLimitError, ShapeError
+from .fast.sparse import hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
+from .fast.tape import hessian_tape, tape_of
+from .graph import as_point
+from .hessian import (hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric,
+                      hvp as hessian_vector_product)
+from .higher import nested_tensor
+
+HESSIAN_METHODS = {
+    "rows": hessian_rows,
+    "naive": hessian_naive,
+    "symmetric": hessian_symmetric,
+    "forward_over_forward": hessian_forward_over_forward,
+    "hvp": hessian_by_hvp,
+    "edge_pushing": hessian_edge_pushing,
+    "tape": hessian_tape,
+    "colouring": hessian_colouring,
+}
+TENSOR_METHODS = {"nested": nested_tensor, "taylor": taylor_tensor}
+USES_G = {"rows", "naive", "symmetric", "hvp", "nested"}  # the methods that sweep the gradient graph G, whose size they report
+
+DENSE_LIMIT_BYTES = 2 * 2**30
 
 
-def _trace_at(f, x0):
-    """Trace f at x0 (so that branches are decided there) and return the graph and the checked point."""
-    point = as_point(x0)
-    return trace(f, len(point), at=point), point
+def check_dense_fits(n, k):
+    """Raise a MemoryLimitError if a dense float64 array of shape (n,)*k would exceed DENSE_LIMIT_BYTES."""
+    needed = 8 * n**k
+    if needed > DENSE_LIMIT_BYTES:
+        raise MemoryLimitError(
+            f"a dense {'x'.join([str(n)] * k)} result needs {needed / 2**30:.1f} GiB, more than the "
+            f"{DENSE_LIMIT_BYTES / 2**30:.0f} GiB limit; use hl.sparse_hessian or Hessian-vector products (hl.hvp)"
+        )
+
+
+def check_order(n, k):
+    """k as an int: a whole number >= 1 (numpy integers too) whose dense (n,)*k result fits in memory."""
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
+        raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
+    check_dense_fits(n, int(k))
+    return int(k)
+
+
+def check_method(method, methods, what):
+    """The method's name, if it is one of `methods` (or "auto" for Hessians); else a HessianLabError listing them."""
+    names = (["auto"] if what == "Hessian" else []) + list(methods)
+    if not isinstance(method, str) or method not in names:
+        raise HessianLabError(f"unknown {what} method {method!r}; choose one of: {', '.join(names)}")
+    return method
+
+
+def check_options(function, method, options):
+    """A HessianLabError naming an option the method does not take, and the options it does."""
+    accepted = [p for p in list(inspect.signature(function).parameters)[2:] if p != "k"]
+    unknown = [name for name in options if name not in accepted]
+    if unknown:
+        offer = f"its options are: {', '.join(accepted)}" if accepted else "it takes no options"
+        raise HessianLabError(f"method {method!r} does not take {', '.join(map(repr, unknown))}; {offer}")
+
+
+def check_vector(v, n):
+    """v as a finite float vector of length n, the direction of a Hessian-vector product."""
+    shape = np.shape(v) if not isinstance(v, str) else ()
+    if shape != (n,):
+        raise ShapeError(f"v must have shape ({n},) to match x0, not {shape}")
+    return as_point(v, n, "v")
+
+
+def fastest_exact(graph):
+    """The method "auto" stands for: colouring when the pattern needs fewer products than n, else the tape."""
+    plan = sparse_plan(graph)
+    return "colouring" if plan is not None and plan.num_colours < graph.n else "tape"
+
+
+def work_report(graph, method, counter, **extra):
+    """The stats dict of a call: sizes of f (and of G, for the methods that sweep it) and the counts of one call.
+
+    n: inputs; m: edges of f's graph; f_nodes: its nodes; G_nodes, G_edges: the gradient graph's;
+    G_over_f: |G| / |f| in edges; then the Counter's fields (passes, visits, builds, build_visits,
+    evaluations) and whatever the method measured.
+    """
+    report = {"method": method, "n": graph.n, "m": graph.m, "f_nodes": graph.num_nodes}
+    if method in USES_G:
+        G = gradient_graph(graph)
+        report.update(G_nodes=len(G.nodes), G_edges=G.num_edges, G_over_f=G.ratio())
+    report.update(counter.as_dict())
+    report.update(counter.details)
+    report.update(extra)
+    return report
+
+
+def _run(graph, method, compute, return_stats, **extra):
+    """compute(), and with return_stats also the report of the exact work it did on `graph`."""
+    with counting() as counter:
+        result = compute()
+    return (result, work_report(graph, method, counter, **extra)) if return_stats else result
+
+
+# Each public call checks its arguments once, then runs one of these on a checked point.
+
+def _gradient(graph, point, return_stats):
+    """∇f by one backward pass over f's graph."""
+    return _run(graph, "gradient", lambda: backprop_gradient(graph, point), return_stats)
+
+
+def _hessian(graph, point, method, return_stats, options):
+    """∇²f by a checked method; "auto" resolves here, and its choice is checked against the options."""
+    chosen = fastest_exact(graph) if method == "auto" else method
+    if method == "auto":
+        check_options(HESSIAN_METHODS[chosen], chosen, options)
+    extra = {"chosen_by": "auto"} if method == "auto" else {}
+    return _run(graph, chosen, lambda: HESSIAN_METHODS[chosen](graph, point, **options), return_stats, **extra)
+
+
+def _hvp(graph, point, direction, return_stats):
+    """∇²f v by one forward-over-reverse pass over G."""
+    return _run(graph, "hvp", lambda: hessian_vector_product(graph, point, direction), return_stats)
+
+
+def _derivative_tensor(graph, point, k, method, return_stats, options):
+    """The k-th derivative tensor by a checked method."""
+    return _run(graph, method, lambda: TENSOR_METHODS[method](graph, point, k, **options), return_stats)
+
+
+def _sparse_hessian(graph, point, return_stats):
+    """∇²f as CSR, by colouring."""
+    return _run(graph, "sparse", lambda: colouring_sparse_hessian(graph, point), return_stats)
+
+
+def _checked_hessian_call(n, method, options):
+    """The checks of a Hessian call that need no trace: the result fits, the method exists, it takes the options."""
+    check_dense_fits(n, 2)
+    check_method(method, HESSIAN_METHODS, "Hessian")
+    if method != "auto":
+        check_options(HESSIAN_METHODS[method], method, options)
+
+
+def _checked_tensor_call(n, k, method, options):
+    """The checks of a derivative_tensor call that need no trace; returns k as an int."""
+    k = check_order(n, k)
+    check_method(method, TENSOR_METHODS, "derivative_tensor")
+    check_options(TENSOR_METHODS[method], method, options)
+    return k
+
+
+class Graph(graph_module.Graph):
+    """A traced f, with every method of the package: the same path as hl.gradient, hl.hessian, ... at a new point.
+
+    The graph itself (inputs, output, nodes, m, n, branches, point(), value()) is hessian_lab.graph.Graph.
+    """
+
+    def gradient_graph(self):
+        """The gradient graph G, built once per trace and reused by every row and every call."""
+        return gradient_graph(self)
+
+    def tape(self):
+        """The graph compiled for vectorised sweeps (hessian_lab.fast.tape.Tape), built once per trace."""
+        return tape_of(self)
+
+    def sparse_plan(self):
+        """The Hessian's sparsity pattern, star colouring and recovery map, built once per trace; None if dense."""
+        return sparse_plan(self)
+
+    def gradient(self, x0, return_stats=False):
+        """∇f(x0) by one backward pass: O(m)."""
+        return _gradient(self, self.point(x0), return_stats)
+
+    def hessian(self, x0, method="auto", return_stats=False, **options):
+        """∇²f(x0) by `method` (see hl.hessian); with return_stats, also the exact work done."""
+        _checked_hessian_call(self.n, method, options)
+        return _hessian(self, self.point(x0), method, return_stats, options)
+
+    def hvp(self, x0, v, return_stats=False):
+        """∇²f(x0) v in one forward-over-reverse pass over G: O(m) (Pearlmutter)."""
+        direction = check_vector(v, self.n)
+        return _hvp(self, self.point(x0), direction, return_stats)
+
+    def derivative_tensor(self, x0, k, return_stats=False, method="nested", **options):
+        """All k-th partial derivatives at x0, an array of shape (n,)*k (see hl.derivative_tensor)."""
+        k = _checked_tensor_call(self.n, k, method, options)
+        return _derivative_tensor(self, self.point(x0), k, method, return_stats, options)
+
+    def sparse_hessian(self, x0, return_stats=False):
+        """∇²f(x0) as a scipy.sparse CSR matrix, by one vectorised product per colour."""
+        return _sparse_hessian(self, self.point(x0), return_stats)
+
+
+def trace(f, n, at=None):
+    """Run f once on n input nodes and return its computation Graph.
+
+    `at` is needed only if f branches on a value (`if x[0] > 0`, `max(x[0], x[1])`): the branch is
+    decided there, recorded, and checked whenever the graph is reused at another point.
+    """
+    return graph_module.trace(f, n, at, graph_class=Graph)
+
+
+def _trace_at(f, point):
+    """Trace f at a checked point (so that branches are decided there)."""
+    return trace(f, len(point), at=point)
 
 
 def gradient(f, x0, return_stats=False):
     """∇f(x0), an ndarray of shape (n,), by one backward pass."""
-    graph, point = _trace_at(f, x0)
-    return graph.gradient(point, return_stats)
+    point = as_point(x0)
+    return _gradient(_trace_at(f, point), point, return_stats)
 
 
 def hessian(f, x0, method="auto", return_stats=False, **options):
@@ -22,32 +225,34 @@ def hessian(f, x0, method="auto", return_stats=False, **options):
 
     Methods: "rows" (row i = one backprop over G_i: n passes, O(n m)), "naive" (one pass per entry:
     n² passes, O(n² m)), "symmetric" (rows, upper triangle only), "forward_over_forward" (one tangent
-    pass per entry j >= i), "hvp" (n Hessian-vector products); "auto" is the fastest exact one.
-    With return_stats=True, returns (H, stats) with the exact work done (see hl.counting.work_report).
+    pass per entry j >= i), "hvp" (n Hessian-vector products), "edge_pushing", "tape", "colouring";
+    "auto" (the default) is the fastest exact one, and its stats name the method it chose.
+    With return_stats=True, returns (H, stats) with the exact work done (see hessian_lab.api.work_report).
     """
-    check_dense_fits(len(as_point(x0)), 2)  # before tracing: refuse at once what could never be returned
-    graph, point = _trace_at(f, x0)
-    return graph.hessian(point, method, return_stats, **options)
+    point = as_point(x0)
+    _checked_hessian_call(len(point), method, options)  # before tracing: refuse at once what could never run
+    return _hessian(_trace_at(f, point), point, method, return_stats, options)
 
 
 def hvp(f, x0, v, return_stats=False):
     """∇²f(x0) v in O(m), forward-over-reverse (Pearlmutter)."""
-    graph, point = _trace_at(f, x0)
-    return graph.hvp(point, v, return_stats)
+    point = as_point(x0)
+    direction = check_vector(v, len(point))
+    return _hvp(_trace_at(f, point), point, direction, return_stats)
 
 
-def derivative_tensor(f, x0, k, return_stats=False, **options):
+def derivative_tensor(f, x0, k, return_stats=False, method="nested", **options):
     """All k-th partial derivatives of f at x0, an ndarray of shape (n,)*k.
 
     method="nested" (the default) nests the gradient-graph construction as part (c) describes;
     method="taylor" propagates univariate Taylor series and interpolates (Griewank, Utke, Walther 2000).
     """
-    check_order(len(as_point(x0)), k)  # before tracing, as for hessian
-    graph, point = _trace_at(f, x0)
-    return graph.derivative_tensor(point, k, return_stats, **options)
+    point = as_point(x0)
+    k = _checked_tensor_call(len(point), k, method, options)  # before tracing, as for hessian
+    return _derivative_tensor(_trace_at(f, point), point, k, method, return_stats, options)
 
 
 def sparse_hessian(f, x0, return_stats=False):
     """∇²f(x0) as a scipy.sparse CSR matrix: sparsity detected from the graph, star colouring, direct recovery."""
-    graph, point = _trace_at(f, x0)
-    return graph.sparse_hessian(point, return_stats)
+    point = as_point(x0)
+    return _sparse_hessian(_trace_at(f, point), point, return_stats)

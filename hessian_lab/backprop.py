@@ -4,8 +4,8 @@ import numpy as np
 
 from . import ops
 from .counting import record_graph
-from .forward import record_sweep, count_edges, evaluate, topological_order
-from .node import Node
+from .forward import evaluate, finite, record_sweep
+from .node import Node, count_edges, topological_order
 
 
 def backprop(output, wrt, at=None, over=None):
@@ -26,13 +26,14 @@ def backprop(output, wrt, at=None, over=None):
         terms = contributions.get(node)
         if terms is None or not node.args:
             continue
-        adjoint = ops.sum(terms)
+        adjoint = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "adjoint")
         for arg, partial in zip(node.args, ops.local_partials(node, at)):
             term = None if arg.op == "const" else ops.times(adjoint, partial)
             if term is not None:
                 contributions.setdefault(arg, []).append(term)
     record_sweep(at, len(order))
-    return [ops.sum(contributions[w]) if w in contributions else 0.0 for w in wrt]
+    adjoints = [ops.sum(contributions[w]) if w in contributions else 0.0 for w in wrt]
+    return adjoints if at is None else [finite(a, w, "adjoint") for a, w in zip(adjoints, wrt)]
 
 
 class GradientGraph:
@@ -40,23 +41,28 @@ class GradientGraph:
 
     The assignment's G_i, the graph of e_iᵀ∇f, is not another graph: it is this same G with the output
     x̄_i selected (`G.output(i)`). Row i of the Hessian is one backprop over G_i.
+    `outputs` stands in other nodes for the x̄_i: the exercise checker's vector field whose Jacobian is
+    not symmetric, which tells a row from a column. By default they are backprop's adjoints of f.
     """
 
-    def __init__(self, graph):
+    def __init__(self, graph, outputs=None):
         self.f = graph
-        self.outputs = backprop(graph.output, graph.inputs)
+        self.outputs = backprop(graph.output, graph.inputs) if outputs is None else list(outputs)
         self.nodes = topological_order([graph.output, *self.outputs])
         self.num_edges = count_edges(self.nodes)
         record_graph("G", len(self.nodes), self.num_edges)
-        self._highest_input = None
 
     def output(self, i):
         """G_i's output: x̄_i = e_iᵀ∇f, a node of G (or a number, when ∂f/∂x_i is constant)."""
         return self.outputs[i]
 
+    def values(self, point):
+        """The value of every node of G at a checked point: one forward pass over G, f's nodes first (lower ids)."""
+        return evaluate(self.nodes, point)
+
     def evaluate(self, x0):
-        """The value of every node of G at x0 (one forward pass over G)."""
-        return evaluate(self.nodes, self.f.point(x0))
+        """The value of every node of G at x0, after checking x0 as f's graph does."""
+        return self.values(self.f.point(x0))
 
     def ratio(self):
         """|G| / |f| in edges: the assignment says at most 2, Baur–Strassen's bound is about 3."""
@@ -64,21 +70,24 @@ class GradientGraph:
 
     def highest_input(self):
         """For each node of G, the largest index i of an input x_i it depends on (-1 for none)."""
-        if self._highest_input is None:
-            highest = {}
-            for node in self.nodes:
-                if node.op == "input":
-                    highest[node] = node.param
-                else:
-                    highest[node] = max((highest[a] for a in node.args), default=-1)
-            self._highest_input = highest
-        return self._highest_input
+        highest = {}
+        for node in self.nodes:
+            if node.op == "input":
+                highest[node] = node.param
+            else:
+                highest[node] = max((highest[a] for a in node.args), default=-1)
+        return highest
 
     def __repr__(self):
         return f"<GradientGraph |f| = {self.f.m} edges, |G| = {self.num_edges} edges ({len(self.nodes)} nodes)>"
 
 
-def gradient(graph, x0):
-    """∇f(x0) by one numeric backward pass over f's graph: O(m)."""
-    values = evaluate(graph.nodes, graph.point(x0))
+def gradient_graph(graph):
+    """The graph's G, built once per trace and reused by every row and every call."""
+    return graph.cached("G", lambda: GradientGraph(graph))
+
+
+def gradient(graph, point):
+    """∇f at a checked point by one numeric backward pass over f's graph: O(m)."""
+    values = graph.values(point)
     return np.array(backprop(graph.output, graph.inputs, at=values), dtype=float)

@@ -18,8 +18,6 @@ import numpy as np
 
 from . import api
 from .errors import HessianLabError, ParseError
-from .graph import trace
-from .hessian import METHODS
 from .parse import parse
 
 USER_ERROR = 2
@@ -70,7 +68,7 @@ def build_parser():
         command.add_argument("--json", action="store_true", help="print one JSON object, for programs")
         command.add_argument("--digits", type=whole_number(1, 17), default=6,
                              help="significant digits shown (default 6)")
-    hessian.add_argument("--method", choices=["auto", *METHODS], default="auto",
+    hessian.add_argument("--method", choices=["auto", *api.HESSIAN_METHODS], default="auto",
                          help="default: auto, the fastest exact method for this function")
     tensor.add_argument("--order", type=whole_number(1, MAX_ORDER), required=True, metavar="K",
                         help="the order k of the derivatives")
@@ -211,7 +209,7 @@ def run_derivative(args):
 def run_draw(args):
     """The draw command: f's graph beside its gradient graph G, saved to an image file."""
     f, names = parse_with_variables(args.expression)
-    graph = trace(f, len(names))
+    graph = api.trace(f, len(names))
     import matplotlib
 
     matplotlib.use("Agg")

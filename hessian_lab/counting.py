@@ -1,6 +1,11 @@
-"""Exact, deterministic work counts: what the engine did inside a `with hl.counting() as c:` block."""
+"""Exact, deterministic work counts: what the engine did inside a `with hl.counting() as c:` block.
+
+The open blocks live in a ContextVar, so each thread (and each asyncio task) counts only its own work:
+another thread's Hessian never inflates your counts.
+"""
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 
 class Counter:
@@ -9,16 +14,23 @@ class Counter:
     - passes / visits: numeric sweeps (backward or tangent) and the nodes they swept;
     - builds / build_visits: symbolic sweeps that built new graph nodes (a mirrored adjoint graph);
     - evaluations: nodes whose value a forward pass computed;
+    - partials: local-partial rules applied, the unit of work no sweep can avoid (not part of a method's stats);
     - graphs: (name, nodes, edges) of every graph a build produced;
+    - methods: the finished methods (Hessian and tensor methods of the engine) that ran, by name;
     - details: what a method measured beyond these (colours, edges pushed, ...), merged into its stats.
+
+    A `sealed` counter keeps counting inside `uncounted()`: the exercise checker's, which no student code may pause.
     """
 
     FIELDS = ("passes", "visits", "builds", "build_visits", "evaluations")
 
-    def __init__(self):
+    def __init__(self, sealed=False):
         for field in self.FIELDS:
             setattr(self, field, 0)
+        self.partials = 0
+        self.sealed = sealed
         self.graphs = []
+        self.methods = []
         self.details = {}
 
     def as_dict(self):
@@ -30,74 +42,50 @@ class Counter:
         return f"Counter({counts}, graphs={len(self.graphs)})"
 
 
-_active = []
+_open = ContextVar("hessian_lab_open_counters", default=())  # this context's open blocks, innermost last
 
 
 @contextmanager
-def counting():
+def counting(sealed=False):
     """Count the engine's work inside the block: `with hl.counting() as c: ...; c.visits`. Blocks may nest."""
-    counter = Counter()
-    _active.append(counter)
+    counter = Counter(sealed)
+    token = _open.set(_open.get() + (counter,))
     try:
         yield counter
     finally:
-        _active.remove(counter)
+        _open.reset(token)
+
+
+@contextmanager
+def uncounted():
+    """Pause this context's open blocks (sealed ones excepted): for internal one-off work that is no method's cost."""
+    token = _open.set(tuple(c for c in _open.get() if c.sealed))
+    try:
+        yield
+    finally:
+        _open.reset(token)
 
 
 def record(**counts):
-    """Add counts to every open counting block."""
-    for counter in _active:
+    """Add counts to every open counting block of this context."""
+    for counter in _open.get():
         for field, amount in counts.items():
             setattr(counter, field, getattr(counter, field) + amount)
 
 
 def record_details(**details):
     """Note method-specific measurements (colours, edges pushed, ...) in every open counting block."""
-    for counter in _active:
+    for counter in _open.get():
         counter.details.update(details)
 
 
 def record_graph(name, nodes, edges):
     """Note a graph that was built, with its size, in every open counting block."""
-    for counter in _active:
+    for counter in _open.get():
         counter.graphs.append((name, nodes, edges))
 
 
-def run_counted(graph, method, compute, return_stats, uses_G=False, details=dict):
-    """compute(), and with return_stats also a report of the exact work it did on `graph`.
-
-    `details` is called after compute() for whatever else the method reports.
-    """
-    with counting() as counter:
-        result = compute()
-    if not return_stats:
-        return result
-    return result, work_report(graph, method, counter, uses_G, **details())
-
-
-def work_report(graph, method, counter, uses_G=False, **extra):
-    """The stats dict of a method: sizes of f (and G) and the counts of one call.
-
-    n: inputs; m: edges of f's graph; f_nodes: its nodes; G_nodes, G_edges: the gradient graph's;
-    G_over_f: |G| / |f| in edges; then the Counter's fields (passes, visits, builds, build_visits,
-    evaluations) and whatever the method adds.
-    """
-    report = {"method": method, "n": graph.n, "m": graph.m, "f_nodes": graph.num_nodes}
-    if uses_G:
-        G = graph.gradient_graph()
-        report.update(G_nodes=len(G.nodes), G_edges=G.num_edges, G_over_f=G.ratio())
-    report.update(counter.as_dict())
-    report.update(counter.details)
-    report.update(extra)
-    return report
-
-
-@contextmanager
-def uncounted():
-    """Suspend every open counting block: for one-off internal work (rule templates) that is no method's cost."""
-    saved = _active[:]
-    _active.clear()
-    try:
-        yield
-    finally:
-        _active[:] = saved
+def record_method(name):
+    """Note that a finished method of the engine ran (the exercise checker refuses them as shortcuts)."""
+    for counter in _open.get():
+        counter.methods.append(name)

@@ -1,32 +1,14 @@
-"""Forward sweeps: values (the forward pass) and tangents (forward-mode derivatives)."""
+"""Forward sweeps: values (the forward pass) and tangents (forward-mode derivatives), and the rule that no sweep
+hands on a number that is not finite."""
+
+import math
 
 import numpy as np
 
 from . import ops
 from .counting import record
 from .errors import DomainError
-from .node import Node, to_text
-
-
-def topological_order(outputs):
-    """Every node the outputs depend on, arguments before users.
-
-    Sorting by creation id is a topological order, and the walk uses an explicit stack, so a graph of
-    any depth works (no recursion).
-    """
-    seen = {}
-    stack = [o for o in outputs if isinstance(o, Node)]
-    while stack:
-        node = stack.pop()
-        if node.id not in seen:
-            seen[node.id] = node
-            stack.extend(node.args)
-    return [seen[k] for k in sorted(seen)]
-
-
-def count_edges(nodes):
-    """Edges of a graph: one per (node, argument) pair, constants included."""
-    return sum(len(node.args) for node in nodes)
+from .node import Node, to_text, topological_order
 
 
 def evaluate(order, point, values=None):
@@ -51,6 +33,16 @@ def evaluate(order, point, values=None):
     return values
 
 
+def finite(value, node, what):
+    """value, if it is a finite number; else a DomainError naming the node whose `what` (adjoint, tangent) overflowed."""
+    if math.isfinite(value):
+        return value
+    raise DomainError(
+        f"the {what} of node #{node.id}: {to_text(node)} is {value}, not a finite number: a derivative "
+        "overflows at this point (a second derivative beyond 1e308, or inf - inf)"
+    )
+
+
 def jvp(outputs, tangents, at=None):
     """Forward mode: the derivative of each output along `tangents` ({input node: tangent}).
 
@@ -67,7 +59,7 @@ def jvp(outputs, tangents, at=None):
         terms = [ops.times(partials[k], dot) for k, dot in incoming]
         terms = [t for t in terms if t is not None]
         if terms:
-            dots[node] = ops.sum(terms)
+            dots[node] = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "tangent")
     record_sweep(at, len(order))
     return [dots.get(o, 0.0) if isinstance(o, Node) else 0.0 for o in outputs]
 

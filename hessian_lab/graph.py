@@ -1,34 +1,15 @@
-"""Tracing f into a computation graph, and the Graph that a trace returns."""
+"""Tracing f into a computation graph, and the Graph that a trace returns: plain data, reusable at every point."""
 
-import gc
 import numbers
 import operator
-from contextlib import contextmanager
+import threading
 
 import numpy as np
 
-from . import backprop, hessian as hessian_methods, higher, sparse, tape
-from .counting import run_counted
 from .errors import BranchError, HessianLabError, ShapeError, TraceError
-from .forward import count_edges, evaluate, topological_order
-from .node import Comparison, Node, to_text
+from .forward import evaluate
+from .node import Node, count_edges, current_trace, to_text, topological_order
 from .ops import constant
-
-
-@contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector while millions of nodes are made.
-
-    Nodes only point to older nodes, so they never form cycles and reference counting frees them;
-    without the pause, the collector rescans every live node again and again (1.7x slower at 10^5).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class Inputs:
@@ -60,11 +41,19 @@ class Inputs:
 
 
 def as_point(x0, n=None, name="x0"):
-    """x0 as a finite float64 vector (of length n, if given), or a ShapeError / HessianLabError saying why not."""
+    """x0 as a finite float64 vector (of length n, if given), or a ShapeError / HessianLabError saying why not.
+
+    Only real numbers are accepted: text ("1"), booleans and complex numbers are refused, not converted.
+    """
+    raw = np.asarray(x0) if not isinstance(x0, np.ndarray) else x0
+    bad_kind = raw.dtype.kind in "USVbcmM" or (raw.dtype.kind == "O" and not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in raw.ravel()))
+    if bad_kind or raw.dtype.kind == "O" and raw.ndim == 0:
+        raise HessianLabError(f"{name} must be a 1-D array of real numbers, not {type(x0).__name__} {x0!r:.60}")
     try:
-        point = np.asarray(x0, dtype=float)
-    except (TypeError, ValueError):
-        raise HessianLabError(f"{name} must be a 1-D array of numbers, not {type(x0).__name__} {x0!r:.60}") from None
+        point = raw.astype(float)
+    except OverflowError:
+        raise HessianLabError(f"{name} holds a number too large for a float: {x0!r:.60}") from None
     if point.ndim != 1:
         raise ShapeError(f"{name} must be 1-D, but it has shape {point.shape}")
     if n is not None and len(point) != n:
@@ -76,7 +65,7 @@ def as_point(x0, n=None, name="x0"):
 
 
 class _Tracer:
-    """State of one running trace: the point that decides branches, values known there, and the branches taken."""
+    """One running trace: the point that decides branches, the values known there, and the branches taken."""
 
     def __init__(self, point):
         self.point = point
@@ -89,54 +78,54 @@ class _Tracer:
             return operand
         return evaluate(topological_order([operand]), self.point, self.values)[operand]
 
-
-_tracers = []
-
-
-def decide_branch(comparison):
-    """Decide `if x[0] > 0:` inside a trace at its point, and record the outcome for later checks."""
-    if not _tracers:
-        raise TraceError(f"`{comparison}` compares graph nodes outside a trace; there is no value to compare")
-    tracer = _tracers[-1]
-    if tracer.point is None:
-        raise TraceError(
-            f"f branches on `{comparison}`, and a branch can only be decided at a point: "
-            "trace with hl.trace(f, n, at=x0) (hl.hessian(f, x0) and friends do this for you)"
-        )
-    outcome = comparison.holds(tracer.value(comparison.left), tracer.value(comparison.right))
-    tracer.branches.append((comparison, outcome))
-    return outcome
+    def decide(self, comparison):
+        """Decide `if x[0] > 0:` at the trace point, and record the outcome for later checks."""
+        if self.point is None:
+            raise TraceError(
+                f"f branches on `{comparison}`, and a branch can only be decided at a point: "
+                "trace with hl.trace(f, n, at=x0) (hl.hessian(f, x0) and friends do this for you)"
+            )
+        outcome = comparison.holds(self.value(comparison.left), self.value(comparison.right))
+        self.branches.append((comparison, outcome))
+        return outcome
 
 
-def trace(f, n, at=None):
-    """Run f once on n input nodes and return its computation Graph.
+def trace(f, n, at=None, graph_class=None):
+    """Run f once on n input nodes and return its computation Graph (of `graph_class`, a Graph by default).
 
     `at` is needed only if f branches on a value (`if x[0] > 0`, `max(x[0], x[1])`): the branch is
-    decided there, recorded, and checked whenever the graph is reused at another point.
+    decided there, recorded, and checked whenever the graph is reused at another point. The trace in
+    progress belongs to this thread (a ContextVar), so threads tracing at once never decide each other's branches.
     """
     if not callable(f):
         raise TraceError(f"f must be a function of x, not {type(f).__name__}")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
         raise ShapeError(f"n must be a positive whole number of inputs, not {n!r}")
+    n = int(n)
     tracer = _Tracer(None if at is None else as_point(at, n, "at"))
     inputs = [Node("input", (), i) for i in range(n)]
-    _tracers.append(tracer)
+    token = current_trace.set(tracer)
     try:
-        with gc_paused():
-            result = f(Inputs(inputs))
-            return Graph(inputs, _as_output(result), tracer.branches)
+        result = f(Inputs(inputs))
     finally:
-        _tracers.pop()
+        current_trace.reset(token)
+    return (graph_class or Graph)(inputs, _as_output(result), tracer.branches)
 
 
 def _as_output(result):
-    """f's result as a node: a node as is, a number as a constant; anything else is a TraceError."""
+    """f's result as a node: a node as is, a finite number as a constant; anything else is a TraceError."""
     if isinstance(result, np.ndarray) and result.ndim == 0:
         result = result.item()
     if isinstance(result, Node):
         return result
     if isinstance(result, numbers.Real) and not isinstance(result, (bool, np.bool_)):
-        return constant(result)
+        try:
+            value = float(result)
+        except OverflowError:
+            value = float("inf")
+        if not np.isfinite(value):
+            raise TraceError(f"f returned {result!r:.40}, which is not a finite number")
+        return constant(value)
     kind = f"an array of shape {result.shape}" if isinstance(result, np.ndarray) else f"a {type(result).__name__}"
     raise TraceError(f"f must return one scalar (a node or a number), but it returned {kind}: {result!r:.60}")
 
@@ -147,6 +136,7 @@ class Graph:
     Sizes: `m` is the number of edges (one per node-argument pair) of f's graph, the m of the
     assignment; `num_nodes` counts its nodes (inputs and constants included). A graph traced where f
     branched remembers each branch, and raises a BranchError at any point where one would go the other way.
+    What is derived from the graph once (G, a compiled tape) is kept by `cached`, built once even under threads.
     """
 
     def __init__(self, inputs, output, branches=()):
@@ -156,14 +146,20 @@ class Graph:
         self.n = len(inputs)
         self.nodes = topological_order([output])
         self.m = count_edges(self.nodes)
-        self._gradient_graph = None
-        self._tape = None
-        self._sparse_plan = None
+        self._cache = {}
+        self._cache_lock = threading.RLock()  # a build may ask for another cached part (the plan needs the tape)
 
     @property
     def num_nodes(self):
         """Nodes of f's graph, inputs and constants included."""
         return len(self.nodes)
+
+    def cached(self, key, build):
+        """build(), computed once per graph and key and then reused (G, the tape, the sparse plan)."""
+        with self._cache_lock:
+            if key not in self._cache:
+                self._cache[key] = build()
+            return self._cache[key]
 
     def point(self, x0):
         """x0 checked: a finite vector of length n at which every recorded branch goes the traced way."""
@@ -181,50 +177,14 @@ class Graph:
                     )
         return point
 
+    def values(self, point):
+        """The value of every node of f at a checked point: the forward pass, which also checks f's domain."""
+        return evaluate(self.nodes, point)
+
     def value(self, x0):
         """f(x0)."""
-        return float(evaluate(self.nodes, self.point(x0))[self.output])
-
-    def gradient_graph(self):
-        """The gradient graph G, built once per trace and reused by every row and every call."""
-        if self._gradient_graph is None:
-            self._gradient_graph = backprop.GradientGraph(self)
-        return self._gradient_graph
-
-    def tape(self):
-        """The graph compiled for vectorised sweeps (hessian_lab.tape.Tape), built once per trace."""
-        if self._tape is None:
-            with gc_paused():
-                self._tape = tape.Tape(self)
-        return self._tape
-
-    def sparse_plan(self):
-        """The Hessian's sparsity pattern, star colouring and recovery map, built once per trace; None if dense."""
-        if self._sparse_plan is None:
-            with gc_paused():
-                pattern = sparse.hessian_pattern(self.tape())
-                self._sparse_plan = sparse.SparsePlan(self.tape(), pattern) if pattern is not None else False
-        return self._sparse_plan or None
-
-    def sparse_hessian(self, x0, return_stats=False):
-        """∇²f(x0) as a scipy.sparse CSR matrix, by one vectorised product per colour."""
-        return sparse.sparse_hessian(self, x0, return_stats)
-
-    def gradient(self, x0, return_stats=False):
-        """∇f(x0) by one backward pass: O(m)."""
-        return run_counted(self, "gradient", lambda: backprop.gradient(self, x0), return_stats)
-
-    def hessian(self, x0, method="auto", return_stats=False, **options):
-        """∇²f(x0) by `method` (see hl.hessian); with return_stats, also the exact work done."""
-        return hessian_methods.hessian(self, x0, method, return_stats, **options)
-
-    def hvp(self, x0, v, return_stats=False):
-        """∇²f(x0) v in one forward-over-reverse pass over G: O(m) (Pearlmutter)."""
-        return run_counted(self, "hvp", lambda: hessian_methods.hvp(self, x0, v), return_stats, uses_G=True)
-
-    def derivative_tensor(self, x0, k, return_stats=False, **options):
-        """All k-th partial derivatives at x0, an array of shape (n,)*k (see hl.derivative_tensor)."""
-        return higher.derivative_tensor(self, x0, k, return_stats, **options)
+        return float(self.values(self.point(x0))[self.output])
 
     def __repr__(self):
         return f"<Graph n = {self.n}, m = {self.m} edges, {self.num_nodes} nodes: {to_text(self.output)}>"
+

@@ -1,60 +1,35 @@
 """Part (c): all k-th order derivatives by nesting the gradient-graph construction."""
 
-import itertools
 import math
 
 import numpy as np
 
-from .backprop import backprop
-from .counting import run_counted
-from .errors import HessianLabError
-from .forward import count_edges, evaluate, topological_order
-from .graph_limits import check_dense_fits
-from .taylor import taylor_tensor
+from .backprop import backprop, gradient_graph
+from .counting import record_details, record_method
+from .forward import evaluate
+from .node import count_edges, topological_order
 
 
-def derivative_tensor(graph, x0, k, return_stats=False, method="nested", **options):
-    """All k-th partial derivatives of f at x0, an array of shape (n,)*k, by one of TENSOR_METHODS."""
-    if method not in TENSOR_METHODS:
-        raise HessianLabError(f"unknown derivative_tensor method {method!r}; choose one of: {', '.join(TENSOR_METHODS)}")
-    check_order(graph.n, k)
-    return TENSOR_METHODS[method](graph, x0, k, return_stats, **options)
-
-
-def check_order(n, k):
-    """k must be a whole number >= 1, and the dense (n,)*k result must fit in memory."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
-    check_dense_fits(n, k)
-
-
-def nested_tensor(graph, x0, k, return_stats=False, symmetric=True):
-    """All k-th partial derivatives of f at x0, an array of shape (n,)*k.
+def nested_tensor(graph, point, k, symmetric=True):
+    """All k-th partial derivatives of f at a checked point, an array of shape (n,)*k.
 
     Level 1 is G's outputs ∂f/∂x_i. Each further level backprops symbolically from every node of the
     level before, combining that graph with its mirror; the last level backprops numerically. That is
     Σ_{j=1..k} n^(j-1) passes, O(n^(k-1) m) for fixed k; with `symmetric`, only sorted multi-indices are
     computed, C(n+j-2, j-1) passes at level j, and the rest is filled in by symmetry.
     """
-    levels = []
-    return run_counted(
-        graph, "nested", lambda: _nested(graph, x0, k, symmetric, levels), return_stats,
-        uses_G=True, details=lambda: _level_report(graph, k, symmetric, levels),
-    )
-
-
-def _nested(graph, x0, k, symmetric, levels):
-    """The nested construction itself; appends each level's derivative nodes, keyed by multi-index, to `levels`."""
-    point = graph.point(x0)
+    record_method("nested")
     n = graph.n
+    f_values = graph.values(point)  # f's own domain is checked even where no derivative graph reaches it
+    levels = []
     level = {(): graph.output}
     for order in range(1, k + 1):
         numeric = order == k
-        values = evaluate(topological_order(level.values()), point) if numeric else None
+        values = evaluate(topological_order(level.values()), point, dict(f_values)) if numeric else None
         below = {}
         for alpha, node in level.items():
             if order == 1 and not numeric:
-                adjoints = graph.gradient_graph().outputs
+                adjoints = gradient_graph(graph).outputs
             else:
                 adjoints = backprop(node, graph.inputs, at=values)
             first = alpha[-1] if symmetric and alpha else 0
@@ -62,16 +37,36 @@ def _nested(graph, x0, k, symmetric, levels):
                 below[alpha + (i,)] = adjoints[i]
         levels.append(level)
         level = below
+    record_details(**level_report(n, k, symmetric, levels))
+    return symmetric_tensor(n, k, level) if symmetric else full_tensor(n, k, level)
+
+
+def full_tensor(n, k, entries):
+    """The (n,)*k tensor with entries[alpha] at every multi-index alpha."""
     tensor = np.zeros((n,) * k)
-    for alpha, value in level.items():
-        for index in set(itertools.permutations(alpha)) if symmetric else [alpha]:
-            tensor[index] = value
+    for alpha, value in entries.items():
+        tensor[alpha] = value
     return tensor
 
 
-def _level_report(graph, k, symmetric, levels):
+def symmetric_tensor(n, k, entries):
+    """The symmetric (n,)*k tensor from its entries at sorted multi-indices alone, each copied to its permutations.
+
+    Every flat position reads the entry at its own index sorted, in chunks of numpy work: O(1) per entry,
+    never the k! loop over permutations. Sorted positions read themselves, so one array serves both roles.
+    """
+    tensor = full_tensor(n, k, entries)
+    flat = tensor.reshape(-1)
+    chunk = max(1, 2**20 // k)
+    for lo in range(0, flat.size, chunk):
+        positions = np.arange(lo, min(lo + chunk, flat.size))
+        index = np.sort(np.stack(np.unravel_index(positions, tensor.shape)), axis=0)
+        flat[positions] = tensor[tuple(index)]
+    return tensor
+
+
+def level_report(n, k, symmetric, levels):
     """Per level: passes made, the formula they follow, and the mean size of one derivative's graph."""
-    n = graph.n
     sizes = [np.mean([count_edges(topological_order([v])) for v in level.values()]) for level in levels]
     return {
         "k": k,
@@ -83,6 +78,3 @@ def _level_report(graph, k, symmetric, levels):
         "edges_per_derivative": [float(s) for s in sizes],
         "growth_per_level": [float(b / a) if a else float("nan") for a, b in zip(sizes, sizes[1:])],
     }
-
-
-TENSOR_METHODS = {"nested": nested_tensor, "taylor": taylor_tensor}

@@ -1,11 +1,18 @@
-"""Scalar graph nodes: one node per elementary operation, made by ordinary Python arithmetic on nodes."""
+"""Scalar graph nodes, one per elementary operation, and the structure of the graphs they form.
+
+Node's arithmetic operators (`+`, `*`, `**`, ...) are attached by hessian_lab.ops, where the table of
+primitives lives; this file knows nodes, their order and their comparisons, and nothing of any operation.
+"""
 
 import itertools
+from contextvars import ContextVar
 
 import numpy as np
 
-from .errors import NodeConversionError
+from .errors import NodeConversionError, TraceError
 
+# Node ids, shared by all threads on purpose: a single increasing count (atomic under the GIL) keeps
+# "arguments have smaller ids than their users" true for graphs built in any thread.
 _next_id = itertools.count().__next__
 
 
@@ -18,6 +25,7 @@ class Node:
     """
 
     __slots__ = ("op", "args", "param", "id")
+    INFIX = {}  # op -> the operator written between its arguments ("+"); filled from the primitive table by ops
 
     def __init__(self, op, args=(), param=None):
         self.op = op
@@ -29,46 +37,6 @@ class Node:
 
     def __repr__(self):
         return f"<Node #{self.id} {self.op}: {to_text(self)}>"
-
-    # Arithmetic builds new nodes. `0 + x` is x itself, so that Python's sum() adds no spurious node.
-    def __add__(self, other):
-        return self if _is_int_zero(other) else ops.add(self, other)
-
-    def __radd__(self, other):
-        return self if _is_int_zero(other) else ops.add(other, self)
-
-    def __sub__(self, other):
-        return ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return ops.sub(other, self)
-
-    def __mul__(self, other):
-        return ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return ops.div(other, self)
-
-    def __pow__(self, other):
-        return ops.power(self, other)
-
-    def __rpow__(self, other):
-        return ops.power(other, self)
-
-    def __neg__(self):
-        return ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return ops.abs(self)
 
     # Comparisons do not answer at once: they become branches that a trace records and checks.
     def __lt__(self, other):
@@ -106,9 +74,13 @@ class Node:
         )
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """numpy arithmetic (np.float64 * node, array * node) works elementwise; other ufuncs are refused."""
-        if ufunc in _ARITHMETIC_UFUNCS and method == "__call__" and not kwargs:
-            return ufunc(*(np.asarray(value).astype(object) for value in inputs))
+        """numpy scalars and arrays meet nodes as Python numbers do: arithmetic and comparisons work, other ufuncs are refused."""
+        if method == "__call__" and not kwargs:
+            if ufunc in _ARITHMETIC_UFUNCS:
+                return ufunc(*(np.asarray(value).astype(object) for value in inputs))
+            if ufunc in _COMPARISON_UFUNCS and len(inputs) == 2 and all(np.ndim(v) == 0 for v in inputs):
+                left, right = (v if isinstance(v, Node) else np.asarray(v).item() for v in inputs)
+                return Comparison(_COMPARISON_UFUNCS[ufunc], left, right)
         name = ufunc.__name__
         hint = f"hl.{name}" if name in _HL_FUNCTIONS else "hessian_lab's functions (hl.sin, hl.exp, ...)"
         raise NodeConversionError(
@@ -117,12 +89,9 @@ class Node:
 
 
 _ARITHMETIC_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.power, np.negative, np.positive}
-_HL_FUNCTIONS = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "absolute", "sum", "dot"}
-
-
-def _is_int_zero(value):
-    """True for the int 0 that Python's sum() starts from."""
-    return type(value) is int and value == 0
+_COMPARISON_UFUNCS = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
+                      np.equal: "==", np.not_equal: "!="}
+_HL_FUNCTIONS = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "absolute", "sum", "dot", "log1p"}
 
 
 class Comparison:
@@ -149,9 +118,10 @@ class Comparison:
         self.right = right
 
     def __bool__(self):
-        from .graph import decide_branch
-
-        return decide_branch(self)
+        tracer = current_trace.get()
+        if tracer is None:
+            raise TraceError(f"`{self}` compares graph nodes outside a trace; there is no value to compare")
+        return tracer.decide(self)
 
     def holds(self, left_value, right_value):
         """Whether the comparison is true for these two values."""
@@ -159,9 +129,6 @@ class Comparison:
 
     def __repr__(self):
         return f"{_operand_text(self.left)} {self.op} {_operand_text(self.right)}"
-
-
-_INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 
 
 def to_text(node, depth=4):
@@ -175,8 +142,8 @@ def to_text(node, depth=4):
     if depth == 0:
         return "…"
     args = [to_text(a, depth - 1) for a in node.args]
-    if node.op in _INFIX:
-        return f"({args[0]} {_INFIX[node.op]} {args[1]})"
+    if node.op in Node.INFIX:
+        return f"({args[0]} {Node.INFIX[node.op]} {args[1]})"
     if node.op == "neg":
         return f"-{args[0]}"
     if node.op == "powc":
@@ -191,4 +158,26 @@ def _operand_text(value):
     return to_text(value) if isinstance(value, Node) else repr(value)
 
 
-from . import ops  # noqa: E402  (ops builds on Node, and Node's operators call ops)
+# The trace running in this context (thread, asyncio task), which decides and records comparisons; None outside one.
+current_trace = ContextVar("hessian_lab_current_trace", default=None)
+
+
+def topological_order(outputs):
+    """Every node the outputs depend on, arguments before users.
+
+    Sorting by creation id is a topological order, and the walk uses an explicit stack, so a graph of
+    any depth works (no recursion).
+    """
+    seen = {}
+    stack = [o for o in outputs if isinstance(o, Node)]
+    while stack:
+        node = stack.pop()
+        if node.id not in seen:
+            seen[node.id] = node
+            stack.extend(node.args)
+    return [seen[k] for k in sorted(seen)]
+
+
+def count_edges(nodes):
+    """Edges of a graph: one per (node, argument) pair, constants included."""
+    return sum(len(node.args) for node in nodes)

@@ -11,7 +11,8 @@ Grammar, loosest binding first:
     power      := atom (("^" | "**") factor)?         right-associative: x^y^z is x^(y^z)
     atom       := number | variable | function "(" expression ")" | "(" expression ")"
 A number is 2, 0.5, .5 or 1e-3; a variable is a letter followed by letters, digits and underscores;
-the functions are exp, log, sin, cos, tan, sqrt, tanh and sigmoid.
+the functions are the public rows of the primitive table (exp, log, sin, cos, tan, sqrt, tanh, sigmoid,
+abs, relu, log1p, softplus, ...), read from hessian_lab.ops at parse time.
 """
 
 import math
@@ -24,16 +25,16 @@ from .errors import ParseError, ShapeError
 MAX_LENGTH = 10_000
 MAX_DEPTH = 200
 
-FUNCTIONS = {
-    "exp": ops.exp,
-    "log": ops.log,
-    "sin": ops.sin,
-    "cos": ops.cos,
-    "tan": ops.tan,
-    "sqrt": ops.sqrt,
-    "tanh": ops.tanh,
-    "sigmoid": ops.sigmoid,
-}
+
+
+def functions():
+    """The names the course syntax calls as name(...): every public row of the primitive table."""
+    return [name for name, row in ops.PRIMITIVES.items() if row.public]
+
+
+def primitive(name):
+    """The function name(x) of the course syntax: its primitive applied to one node or number."""
+    return lambda x: ops.apply(name, x)
 
 
 class Binary(NamedTuple):
@@ -78,7 +79,11 @@ _HINTS = {
 
 OPERAND = "a number, a variable, a function like sin(...), '-' or '('"
 OPERATOR = "an operator (+ - * / ^ **)"
-GRAMMAR = f"the grammar has numbers, variables, + - * / ^ **, parentheses and the functions {', '.join(FUNCTIONS)}"
+
+
+def grammar():
+    """The grammar in one sentence, for messages."""
+    return f"the grammar has numbers, variables, + - * / ^ **, parentheses and the functions {', '.join(functions())}"
 
 
 class Token(NamedTuple):
@@ -109,7 +114,7 @@ def tokenize(text):
         match = _TOKEN.match(text, position)
         if match is None:
             character = text[position]
-            hint = _HINTS.get(character, GRAMMAR)
+            hint = _HINTS.get(character) or grammar()
             raise parse_error(text, position, f"unexpected character {character!r}: {hint}")
         if match.lastgroup != "space":
             tokens.append(Token(match.lastgroup, match.group(), position))
@@ -125,7 +130,7 @@ class _Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
-        self.depth = 0
+        self.depth = -1  # the whole expression is level 0; each parenthesis, function, '-' or '^' nests one deeper
         self.program = []
 
     def peek(self):
@@ -172,7 +177,7 @@ class _Parser:
         if token.kind == "number":
             self.program.append(("number", self.number(token)))
         elif token.kind == "name" and self.peek().text != "(":
-            if token.text in FUNCTIONS:
+            if token.text in functions():
                 raise parse_error(self.text, token.position, f"{token.text} is a function: write {token.text}(...)")
             self.program.append(("variable", token.text))
         elif token.kind == "name":
@@ -191,21 +196,24 @@ class _Parser:
             raise self.fail(token, f"expected {OPERAND}")
 
     def number(self, token):
-        """The value of a number token; a ParseError if it is too large to be a finite float."""
+        """The value of a number token; a ParseError if it is too large for a float, or so small it would become 0."""
         value = float(token.text)
         if not math.isfinite(value):
             raise parse_error(self.text, token.position, f"the number {token.text} is too large for a float")
+        if value == 0 and re.search(r"[1-9]", token.text.lower().split("e")[0]):
+            raise parse_error(self.text, token.position,
+                              f"the number {token.text} is too small for a float: it would silently become 0")
         return value
 
     def function(self, name):
         """The operation a function name calls; an unknown name is a ParseError that names it."""
-        if name.text not in FUNCTIONS:
+        if name.text not in functions():
             raise parse_error(
                 self.text, name.position,
-                f"unknown function {name.text!r}; the functions are {', '.join(FUNCTIONS)} "
+                f"unknown function {name.text!r}; the functions are {', '.join(functions())} "
                 f"(for a product, write {name.text}*(...))",
             )
-        return FUNCTIONS[name.text]
+        return primitive(name.text)
 
     def close(self, opening):
         """Consume the ')' that closes the '(' at `opening`."""

@@ -8,57 +8,8 @@ import time
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import ops
-from .graph import trace
-
-
-def rosenbrock(n):
-    """Rosenbrock's function on n >= 2 inputs, written with Python's sum: banded Hessian, m grows like n."""
-    return lambda x: sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(n - 1))
-
-
-def logsumexp(n, rows=4, seed=0):
-    """log Σ_r exp(a_rᵀ x) for a fixed random A (rows x n, seeded): dense Hessian, m grows like rows * n."""
-    A = np.random.default_rng(seed).standard_normal((rows, n)) / np.sqrt(n)
-    return lambda x: ops.log(ops.sum([ops.exp(ops.dot(a, x)) for a in A]))
-
-
-def chain(n):
-    """z ← tanh(z) · x_i + x_i down the inputs: a deep chain whose Hessian is dense, m grows like n."""
-
-    def f(x):
-        """The chain on x."""
-        z = x[0]
-        for i in range(1, n):
-            z = ops.tanh(z) * x[i] + x[i]
-        return z
-
-    return f
-
-
-def tanh_stack(n, depth):
-    """depth layers of z_i ← tanh(z_i + s / n), s = Σ_j z_j, then Σ z_i: at fixed n, m grows like depth.
-
-    Every layer mixes all inputs, so each row's pass sees a full-width graph from the first layer on.
-    """
-
-    def f(x):
-        """The stack on x."""
-        z = list(x)
-        for _ in range(depth):
-            mean = ops.sum(z) / n
-            z = [ops.tanh(zi + mean) for zi in z]
-        return ops.sum(z)
-
-    return f
-
-
-FAMILIES = {"rosenbrock": rosenbrock, "logsumexp": logsumexp, "chain": chain}
-
-
-def default_point(n):
-    """A fixed, unremarkable point of length n where every family is smooth."""
-    return 0.5 + 0.4 * np.cos(np.arange(n))
+from .api import trace
+from .families import default_point
 
 
 def fit_slope(xs, ys):

@@ -183,11 +183,12 @@ def test_length_limit():
     ids=["parentheses", "functions", "minus", "powers"],
 )
 def test_nesting_limit_is_a_parse_error_not_a_recursion_error(make):
-    """MAX_DEPTH - 1 levels of nesting parse; MAX_DEPTH levels are a clear ParseError, and so are 1000."""
+    """MAX_DEPTH (200, as the README says) levels of nesting parse; one more is a clear ParseError, and so are 1000."""
     limit = parse_module.MAX_DEPTH
-    f, names = hl.parse(make(limit - 1))
+    assert limit == 200
+    f, names = hl.parse(make(limit))
     assert names == ["x"]
-    for depth in (limit, 1000):
+    for depth in (limit + 1, 1000):
         with pytest.raises(hl.ParseError, match=f"nests deeper than {limit} levels"):
             hl.parse(make(depth))
 

@@ -217,7 +217,7 @@ def interrupt_at_every_step(make, run, expected):
             with pytest.raises(KeyboardInterrupt):
                 with hl.counting():
                     run(graph)
-        assert counting._active == []
+        assert counting._open.get() == ()
         assert np.allclose(run(graph), expected, rtol=1e-12, atol=0), at
 
 

@@ -1,18 +1,15 @@
 """hl.exercises.check(name, student_fn): values, cost and robustness of a student's function, in plain words."""
 
-import importlib
-from contextlib import ExitStack, contextmanager
 from typing import Callable, NamedTuple, Optional
-from unittest import mock
 
 import numpy as np
 
-from .. import api, higher
+from .. import api
+from ..api import trace
 from ..counting import counting
 from ..errors import HessianLabError
-from ..forward import count_edges, evaluate, topological_order
-from ..graph import trace
-from ..node import Node, to_text
+from ..forward import evaluate
+from ..node import Node, count_edges, to_text, topological_order
 from .cost import Bound, judge_cost
 from .probe import probe_orientation
 from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PROBLEMS, shared_subexpressions, tanh_mlp
@@ -34,7 +31,6 @@ class Exercise(NamedTuple):
     read: Callable = lambda raw, g, point: raw  # the answer as numbers at point (for a returned graph, its values)
     sizes_of: Callable = lambda raw, g: {}  # sizes of what the student built, counted with the work
     probe: Optional[Callable] = None  # (result, name, student_fn, problem): a further check
-    shortcuts: tuple = ()  # (module, name) of engine functions that would answer the exercise outright
 
 
 def reference_sizes(g):
@@ -65,8 +61,6 @@ ONE_VISIT_PER_NODE = Bound(
 G_BUILT_ONCE = Bound("builds", "symbolic builds", lambda n, c: 1, "G is built once and reused by every pass")
 NO_SHORTCUTS = Bound("shortcuts", "calls of the engine's finished method", lambda n, c: 0,
                      "the exercise is to build the answer from G and hl.backprop yourself")
-# hl.hessian and g.hessian both end in the module hessian_lab.hessian (the package's `hessian` is the function).
-HESSIAN_SHORTCUTS = ((importlib.import_module("..hessian", __package__), "hessian"),)
 
 EXERCISES = {
     "backprop": Exercise(
@@ -108,7 +102,6 @@ EXERCISES = {
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
         probe=probe_orientation,
-        shortcuts=HESSIAN_SHORTCUTS,
     ),
     "hessian_rows": Exercise(
         args=lambda g, p: (p.f, p.point()),
@@ -124,7 +117,6 @@ EXERCISES = {
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
         probe=probe_orientation,
-        shortcuts=HESSIAN_SHORTCUTS,
     ),
     "third_derivatives": Exercise(
         args=lambda g, p: (p.f, p.point()),
@@ -139,43 +131,22 @@ EXERCISES = {
         ],
         family=tanh_mlp,
         sizes=THIRD_SIZES,
-        shortcuts=(*HESSIAN_SHORTCUTS, (higher, "derivative_tensor")),
     ),
 }
-
-
-@contextmanager
-def watching(functions):
-    """Note every call of the given (module, name) engine functions, in the list this context yields."""
-    calls = []
-
-    def spy(original):
-        """original, noting each call."""
-
-        def spied(*args, **kwargs):
-            calls.append(original.__name__)
-            return original(*args, **kwargs)
-
-        return spied
-
-    with ExitStack() as stack:
-        for module, name in functions:
-            stack.enter_context(mock.patch.object(module, name, spy(getattr(module, name))))
-        yield calls
 
 
 def run(exercise, student_fn, problem):
     """Call the student's function on a fresh trace of problem; return its answer as numbers, counts and tally."""
     g = trace(problem.f, problem.n)
     reference = reference_sizes(trace(problem.f, problem.n))
-    with counting() as counter, tally() as visits, watching(exercise.shortcuts) as shortcuts:
+    with counting(sealed=True) as counter, tally() as visits:
         raw = call_student(student_fn, exercise.args(g, problem), problem)
     try:
         answer, built = exercise.read(raw, g, problem.point()), exercise.sizes_of(raw, g)
     except Exception as error:
         raise StudentError(f"on {problem.name}, it returned {type(raw).__name__} {raw!r:.80}, which is not an "
                            f"answer of the kind the docstring asks for ({type(error).__name__}: {error})") from error
-    return answer, {**counter.as_dict(), **built, "shortcuts": len(shortcuts), **reference}, visits
+    return answer, {**counter.as_dict(), **built, "shortcuts": len(counter.methods), **reference}, visits
 
 
 def judge_visits_once(result, name, tallies):

@@ -1,8 +1,8 @@
 """A traced graph compiled for speed: like nodes grouped by level, each group swept by a few numpy calls.
 
 Compiling does three things to f's graph, none of which changes a derivative:
-- affine nodes (add, sub, neg, sum, dot, and products or quotients by constants) that feed only one
-  other affine node are merged into it, so a Python `sum()` chain of n adds becomes one n-ary sum;
+- affine nodes (those whose row of the primitive table gives a linear form: add, sub, neg, sum, dot, and
+  products or quotients by constants) that feed only one other affine node are merged into it, so a Python `sum()` chain of n adds becomes one n-ary sum;
 - every node gets a level (1 + the highest level of its arguments), so a level depends only on levels
   below it;
 - nodes are renumbered so that each (level, op) group is a contiguous slice: a whole group is then
@@ -16,10 +16,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk
 
-from . import ops
-from .counting import record
-from .errors import DomainError
-from .node import to_text
+from .. import ops
+from ..counting import record, record_method
+from ..errors import DomainError
+from ..node import to_text
 from .second_order import second_order_rule
 
 
@@ -28,36 +28,9 @@ JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of th
 BLOCK_BYTES = 4 * 2**20  # Hessian-times-matrix pushes as many directions per sweep as fit this, per array
 
 
-AFFINE_CANDIDATES = {"add", "sub", "neg", "sum", "dot", "mul", "div"}
-
-
-def linear_form(node):
-    """[(argument, weight), ...] if the node is affine in its arguments (constants allowed), else None."""
-    op, args = node.op, node.args
-    if op not in AFFINE_CANDIDATES:
-        return None
-    if op == "add":
-        return [(args[0], 1.0), (args[1], 1.0)]
-    if op == "sub":
-        return [(args[0], 1.0), (args[1], -1.0)]
-    if op == "neg":
-        return [(args[0], -1.0)]
-    if op == "sum":
-        return [(a, 1.0) for a in args]
-    if op == "dot":
-        return list(zip(args, node.param))
-    if op == "mul" and args[0].op == "const":
-        return [(args[1], args[0].param)]
-    if op == "mul" and args[1].op == "const":
-        return [(args[0], args[1].param)]
-    if op == "div" and args[1].op == "const":
-        return [(args[0], 1.0 / args[1].param)]
-    return None
-
-
 def _affine_forms(graph):
     """Merge single-use affine nodes into their affine consumer: {emitted node: (terms, bias) or None}, in order."""
-    forms = {v: linear_form(v) for v in graph.nodes if v.args}
+    forms = {v: ops.linear_form(v) for v in graph.nodes if v.args}
     uses = Counter(a for v in forms for a in v.args)
     affine_uses = Counter(a for v, form in forms.items() if form is not None for a in v.args)
     merged = {v for v, form in forms.items()
@@ -280,6 +253,14 @@ def _as_slice(idx):
     return idx
 
 
+def _finite(result):
+    """result, if every entry is finite; else a DomainError (a second derivative overflows at this point)."""
+    if not np.all(np.isfinite(result)):
+        raise DomainError("a second derivative is not a finite number at this point (it overflows beyond 1e308, "
+                          "or is inf - inf)")
+    return result
+
+
 def _column(x):
     """A per-node array as a column that broadcasts over directions (a plain number stays a number)."""
     return x[:, None] if np.ndim(x) else x
@@ -355,11 +336,19 @@ class Tape:
         return V, A, state
 
     def gradient(self, x):
-        """∇f(x) by one vectorised reverse sweep."""
-        return self.gradient_state(x)[1][: self.n].copy()
+        """∇f(x) by one vectorised reverse sweep; x is checked as the graph checks it (length, branches)."""
+        return self.gradient_state(self.graph.point(x))[1][: self.n].copy()
 
     def hessian_times(self, x, D):
-        """H(x) @ D for a matrix D of directions (n, B), all directions per sweep, in column blocks."""
+        """H(x) @ D for a matrix D of directions (n, B); x is checked as the graph checks it (length, branches)."""
+        return self.hessian_times_at(self.graph.point(x), D)
+
+    def hessian(self, x):
+        """The dense Hessian at x; x is checked as the graph checks it (length, branches)."""
+        return self.hessian_at(self.graph.point(x))
+
+    def hessian_times_at(self, x, D):
+        """H(x) @ D at a checked point, all directions per sweep, in column blocks."""
         V, A, state = self.gradient_state(x, second=True)
         D = np.asarray(D, dtype=float)
         out = np.empty_like(D)
@@ -376,17 +365,17 @@ class Tape:
                     group.reverse_second(A, AT, T, state)
                 out[:, lo:hi] = AT[: self.n]
         record(passes=D.shape[1], visits=2 * len(self) * D.shape[1])
-        return out
+        return _finite(out)
 
-    def hessian(self, x):
-        """The dense Hessian as ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v over the nonlinear nodes v.
+    def hessian_at(self, x):
+        """The dense Hessian at a checked point as ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v over the nonlinear nodes v.
 
         J (the Jacobian of every slot with respect to x) comes from one forward sweep with all n
         directions, v̄ from one reverse sweep; each nonlinear group then adds its second-order term with
         one matrix product. Where J would not fit in JACOBIAN_BYTES, H @ I is pushed through in blocks.
         """
         if 8 * self.size * self.n > JACOBIAN_BYTES:
-            return self.hessian_times(x, np.eye(self.n))
+            return self.hessian_times_at(x, np.eye(self.n))
         V, A, state = self.gradient_state(x, second=True)
         J = np.zeros((self.size, self.n))
         J[: self.n] = np.eye(self.n)
@@ -401,4 +390,16 @@ class Tape:
         H = (H + H.T) / 2  # the terms J_kᵀ w J_l and J_lᵀ w J_k round differently; H is symmetric
         H += upper
         H += np.triu(upper, 1).T
-        return H
+        return _finite(H)
+
+
+def tape_of(graph):
+    """The graph compiled for vectorised sweeps, built once per trace."""
+    return graph.cached("tape", lambda: Tape(graph))
+
+
+def hessian_tape(graph, point):
+    """All n directions at once through the compiled tape (vectorised forward-over-reverse): O(n m) flops,
+    but Python work only per group of like nodes, not per node."""
+    record_method("tape")
+    return tape_of(graph).hessian_at(point)

@@ -15,8 +15,8 @@ from collections import Counter
 import numpy as np
 import scipy.sparse as sp
 
-from .counting import record_details, run_counted
-from .tape import _NonlinearGroup
+from ..counting import record_details, record_method
+from .tape import _NonlinearGroup, tape_of
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
 
@@ -114,21 +114,39 @@ class SparsePlan:
 
     def hessian(self, x):
         """The Hessian at x as a CSR matrix, from one product H D per colour."""
-        compressed = self.tape.hessian_times(x, self.seed)
+        compressed = self.tape.hessian_times_at(x, self.seed)
         return sp.csr_matrix((compressed[self.source_row, self.source_col], self.pattern.indices.copy(),
                               self.pattern.indptr.copy()), shape=self.pattern.shape)
 
 
-def sparse_hessian(graph, x0, return_stats=False):
-    """∇²f(x0) as CSR: one product per colour if the pattern is sparse, else every direction (n colours)."""
-    return run_counted(graph, "sparse", lambda: _sparse_hessian(graph, graph.point(x0)), return_stats)
+def sparse_plan(graph):
+    """The Hessian's sparsity pattern, star colouring and recovery map, built once per trace; None if dense."""
+    def build():
+        """The plan, or None where the pattern is dense."""
+        tape = tape_of(graph)
+        pattern = hessian_pattern(tape)
+        return SparsePlan(tape, pattern) if pattern is not None else None
+
+    return graph.cached("sparse plan", build)
 
 
-def _sparse_hessian(graph, point):
-    """The CSR Hessian at a checked point, noting colours and pattern in the stats."""
-    plan = graph.sparse_plan()
+def sparse_hessian(graph, point):
+    """∇²f at a checked point as CSR: one product per colour if the pattern is sparse, else every direction."""
+    record_method("sparse")
+    plan = sparse_plan(graph)
     if plan is None:
         record_details(colours=graph.n, pattern="dense")
-        return sp.csr_matrix(graph.tape().hessian(point))
+        return sp.csr_matrix(tape_of(graph).hessian_at(point))
     record_details(colours=plan.num_colours, pattern="sparse", nnz=int(plan.pattern.nnz))
     return plan.hessian(point)
+
+
+def hessian_colouring(graph, point):
+    """One vectorised Hessian-vector product per colour of H's star colouring, recovered into a dense array."""
+    plan = sparse_plan(graph)
+    if plan is None:
+        record_method("tape")
+        return tape_of(graph).hessian_at(point)
+    record_method("colouring")
+    record_details(colours=plan.num_colours)
+    return plan.hessian(point).toarray()

@@ -1,8 +1,8 @@
-"""The benchmark's functions, written for hessian-lab and for each installed peer, with their Hessians ready to time.
+"""The benchmark's glue: its functions written for each installed peer, with their Hessians ready to time.
 
-Families (as the issue defines them), each written for hessian-lab the way a student would:
+Families, written for hessian-lab in hessian_lab.families the way a student would:
 - rosenbrock: Σ_{i<n-1} 100 (x_{i+1} − x_i²)² + (1 − x_i)², a Python loop under sum();
-- chain: Σ_{i<n-1} sin(x_i) cos(x_{i+1}) + Σ_i exp(tanh(x_i));
+- banded_chain: Σ_{i<n-1} sin(x_i) cos(x_{i+1}) + Σ_i exp(tanh(x_i));
 - logsumexp_quad: log Σ_k exp(a_k·x) + ½‖x‖², a fixed random A, scores written with hl.dot(A[k], x).
 Peers (JAX, PyTorch, HIPS autograd, CasADi) get their best formulation, e.g. `x @ A.T` for torch.
 A peer that is not installed is simply absent from `available_variants`.
@@ -12,34 +12,18 @@ import importlib.util
 
 import numpy as np
 
-from . import ops as hl_ops, scaling
-from .graph import trace
+import hessian_lab as hl
+from hessian_lab import families
+from hessian_lab.families import benchmark_matrix as matrix_for, benchmark_point as point_for
 
-FAMILIES = ("rosenbrock", "chain", "logsumexp_quad")
-
-
-def matrix_for(n):
-    """The fixed random A of logsumexp_quad (seeded, so every peer sees the same function)."""
-    return np.random.default_rng(0).standard_normal((n, n)) / np.sqrt(n)
-
-
-def point_for(n):
-    """The benchmark's evaluation point: deterministic, inside every family's domain."""
-    return np.linspace(-0.9, 1.1, n)
+FAMILIES = ("rosenbrock", "banded_chain", "logsumexp_quad")
 
 
 def hessian_lab_function(family, n):
-    """The family as a hessian-lab function of x, written as a student would."""
-    if family == "rosenbrock":
-        return scaling.rosenbrock(n)
-    if family == "chain":
-        return lambda x: (sum(hl_ops.sin(x[i]) * hl_ops.cos(x[i + 1]) for i in range(len(x) - 1))
-                          + sum(hl_ops.exp(hl_ops.tanh(v)) for v in x))
-    if family == "logsumexp_quad":
-        A = matrix_for(n)
-        return lambda x: (hl_ops.log(hl_ops.sum(hl_ops.exp(hl_ops.dot(A[k], x)) for k in range(n)))
-                          + 0.5 * hl_ops.sum(v * v for v in x))
-    raise ValueError(f"unknown family {family!r}; choose one of {FAMILIES}")
+    """The family as a hessian-lab function of x, written as a student would (hessian_lab.families)."""
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose one of {FAMILIES}")
+    return getattr(families, family)(n)
 
 
 def _array_function(family, n, np_like, logsumexp):
@@ -47,7 +31,7 @@ def _array_function(family, n, np_like, logsumexp):
     A = matrix_for(n)
     if family == "rosenbrock":
         return lambda x: np_like.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-    if family == "chain":
+    if family == "banded_chain":
         return lambda x: np_like.sum(np_like.sin(x[:-1]) * np_like.cos(x[1:])) + np_like.sum(np_like.exp(np_like.tanh(x)))
     return lambda x, A=A: logsumexp(x, A) + 0.5 * np_like.sum(x * x)
 
@@ -111,7 +95,7 @@ def _casadi(family, n):
     A = matrix_for(n)
     if family == "rosenbrock":
         f = casadi.sum1(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-    elif family == "chain":
+    elif family == "banded_chain":
         f = casadi.sum1(casadi.sin(x[:-1]) * casadi.cos(x[1:])) + casadi.sum1(casadi.exp(casadi.tanh(x)))
     else:
         f = casadi.log(casadi.sum1(casadi.exp(casadi.mtimes(casadi.DM(A), x)))) + 0.5 * casadi.dot(x, x)
@@ -123,7 +107,7 @@ def _hessian_lab(kind):
     """hessian-lab on a trace reused across calls (as jax.jit is reused): the default, or the sparse result."""
 
     def make(family, n):
-        g = trace(hessian_lab_function(family, n), n)
+        g = hl.trace(hessian_lab_function(family, n), n)
         return g.hessian if kind == "auto" else g.sparse_hessian
 
     return make

@@ -19,13 +19,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from . import ops
-from .counting import record, record_details
-from .forward import evaluate
-from .second_order import second_order_rule
+from .. import ops
+from ..counting import record, record_details, record_method
+from ..errors import DomainError
+from ..fast.second_order import second_order_rule
 
 
-def hessian_edge_pushing(graph, x0):
+def hessian_edge_pushing(graph, point):
     """∇²f(x0) by edge pushing: one reverse sweep over f's graph (not over G), visits = f_nodes.
 
     Counted in the units of the other methods: passes = 1, visits = the nodes of f swept, evaluations =
@@ -34,7 +34,8 @@ def hessian_edge_pushing(graph, x0):
     an argument in the pushing step), "edges_created" (second partials added in the creating step) and
     "max_live_edges" (the largest W held).
     """
-    values = evaluate(graph.nodes, graph.point(x0))
+    record_method("edge_pushing")
+    values = graph.values(point)
     sweep = EdgePushing(graph.output)
     for node in reversed(graph.nodes):
         if node.args:
@@ -46,6 +47,8 @@ def hessian_edge_pushing(graph, x0):
     for a, row in sweep.edges.items():
         for b, weight in row.items():
             H[index[a], index[b]] = weight
+    if not np.all(np.isfinite(H)):
+        raise DomainError("edge pushing: a second derivative is not a finite number at this point (it overflows)")
     return H
 
 
@@ -101,7 +104,8 @@ class EdgePushing:
 def local_derivatives(node, values):
     """Node i's distinct non-constant arguments, its first local partials, and its nonzero second ones {(s, t): h, s <= t}.
 
-    Linear ops have constant first partials and no second ones; the others come from the primitive table
+    Affine nodes (a linear form in the primitive table) have constant first partials and no second ones; the
+    others come from the primitive table
     differentiated twice (hessian_lab.second_order), and only the structurally nonzero second partials are
     kept. Repeated arguments, as in x * x, are merged: their partials add up.
     """
@@ -110,7 +114,7 @@ def local_derivatives(node, values):
         if arg.op != "const" and arg not in slot:
             slot[arg] = len(args)
             args.append(arg)
-    if node.op in LINEAR_OPS:
+    if ops.linear_form(node) is not None:
         partials, hessian, nonlinear = ops.local_partials(node, values), None, []
     else:
         rule = second_order_rule(node.op, node.param, len(node.args))
@@ -128,5 +132,3 @@ def local_derivatives(node, values):
             second[s, t] = second.get((s, t), 0.0) + hessian[p][q] * (2 if twice else 1)
     return args, first, second
 
-
-LINEAR_OPS = {"add", "sub", "neg", "sum", "dot"}  # first partials are constants, second partials all zero
