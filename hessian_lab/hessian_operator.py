@@ -1,0 +1,61 @@
+"""The Hessian of a traced f at a point as a scipy LinearOperator, so scipy's cg and eigsh can use it without H.
+
+    op = hessian_operator(f, x0)      # or HessianOperator(hl.trace(f, n), x0) to reuse a trace
+    scipy.sparse.linalg.cg(op, -g)    # each product is one hvp: one forward-over-reverse pass of G, O(m)
+    op.products                       # how many products scipy asked for
+"""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+import hessian_lab as hl
+
+
+class HessianOperator(LinearOperator):
+    """∇²f(x) of a traced graph as an n × n LinearOperator whose matvec is graph.hvp(x, v); it counts its products.
+
+    H is symmetric, so the adjoint is the operator itself. matmat makes one product per column (exact, and each
+    product shows in hl.counting() as the hvp's own passes and visits).
+    """
+
+    def __init__(self, graph, x):
+        self.graph = graph
+        self.x = graph.point(x)            # a finite vector of length n at which the recorded branches hold
+        self.x.flags.writeable = False
+        self.products = 0
+        super().__init__(dtype=np.float64, shape=(graph.n, graph.n))
+
+    def matvec(self, v):
+        """H v; a v of the wrong shape is a ShapeError (scipy's own check gives a bare ValueError), NaN or inf a
+        HessianLabError."""
+        shape = np.shape(v)
+        if shape not in ((self.graph.n,), (self.graph.n, 1)):
+            raise hl.ShapeError(f"v must have shape ({self.graph.n},) to match x, not {shape}")
+        if not np.all(np.isfinite(v)):
+            raise hl.HessianLabError("v has an entry that is not a finite number")
+        return super().matvec(v)
+
+    def _matvec(self, v):
+        """One Hessian-vector product: a tangent pushed forward through G."""
+        Hv = self.graph.hvp(self.x, np.ravel(v))
+        self.products += 1
+        return Hv
+
+    def _rmatvec(self, v):
+        """Hᵀ v = H v: the Hessian is symmetric."""
+        return self._matvec(v)
+
+    def _adjoint(self):
+        """The operator itself, since H is symmetric."""
+        return self
+
+
+def hessian_operator(f, x0):
+    """Trace f at x0 (n = len(x0)) and return its Hessian there as a HessianOperator."""
+    try:
+        point = np.asarray(x0, dtype=float)
+    except (TypeError, ValueError):
+        raise hl.HessianLabError(f"x0 must be a 1-D array of numbers, not {type(x0).__name__} {x0!r:.60}") from None
+    if point.ndim != 1:
+        raise hl.ShapeError(f"x0 must be 1-D, but it has shape {point.shape}")
+    return HessianOperator(hl.trace(f, len(point), at=point), point)
