@@ -1,4 +1,4 @@
-"""A real-browser smoke test: JupyterLab in headless Chromium runs notebook 1, and its GraphStepper answers the slider.
+"""A real-browser smoke test: JupyterLab in headless Chromium runs notebooks 1 and 2, and their widgets answer a slider.
 
 The server and the browser stay on 127.0.0.1 (the browser aborts every other request), work on a temporary copy of
 the notebook, and are killed afterwards. Without Debian's Chromium or the playwright package the test skips.
@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "01_graphs_and_backprop.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+STEPPER_NOTEBOOK = NOTEBOOKS / "01_graphs_and_backprop.ipynb"
+PICKER_NOTEBOOK = NOTEBOOKS / "02_rows_are_gradients.ipynb"
 HOST = "127.0.0.1"
-KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once notebook 1's kernelspec python3 is connected
+KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once a notebook's kernelspec python3 is connected
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",
@@ -104,16 +106,17 @@ def wait_until_serving(process, url, token, log):
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab on 127.0.0.1 serving a copy of notebook 1, isolated from the user's Jupyter files: (url, token)."""
+    """JupyterLab on 127.0.0.1 serving copies of notebooks 1 and 2, isolated from the user's Jupyter files: (url, token)."""
     root, settings = tmp_path / "notebooks", tmp_path / "settings"
     root.mkdir()
-    write_cleared(NOTEBOOK, root / NOTEBOOK.name)
+    for notebook in (STEPPER_NOTEBOOK, PICKER_NOTEBOOK):
+        write_cleared(notebook, root / notebook.name)
     write_settings(settings)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env.update({
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"), "JUPYTER_DATA_DIR": str(tmp_path / "data"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "IPYTHONDIR": str(tmp_path / "ipython"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(NOTEBOOK.parents[1]), env.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [env.get("PYTHONPATH"), str(NOTEBOOKS.parent)])),
     })
     port, token = free_port(), secrets.token_hex(24)
     # `python -m jupyterlab` with this interpreter: kernelspec python3 (argv "python") then runs this same Python.
@@ -165,9 +168,9 @@ def keep_local(route, blocked):
         route.abort()
 
 
-def test_graph_stepper_renders_and_answers_its_slider(lab, page):
-    """Run All in JupyterLab renders the stepper; one step back on its slider changes the label and the picture."""
-    url, token = lab
+def run_all_then_step_back(page, url, token, notebook, slider, label_before, label_after):
+    """Open a notebook, Run All, wait for every cell and for `label_before`; one ArrowLeft on `slider` must then
+    change the label to `label_after` and the widget's picture. Returns the label's text before the step."""
     expect = playwright_api.expect
     deadline = time.monotonic() + BROWSER_S
 
@@ -175,26 +178,43 @@ def test_graph_stepper_renders_and_answers_its_slider(lab, page):
         """Milliseconds left of the browser budget, for every wait."""
         return max(1.0, (deadline - time.monotonic()) * 1000)
 
-    page.goto(f"{url}/lab/tree/{NOTEBOOK.name}?token={token}", timeout=left())
+    page.goto(f"{url}/lab/tree/{notebook.name}?token={token}", timeout=left())
     # The kernel is truly connected once the status bar names it and reports Idle (the toolbar's
     # execution indicator says idle already while there is "No Kernel").
     expect(page.get_by_text(KERNEL_IDLE, exact=True)).to_be_visible(timeout=left())
     page.get_by_role("menuitem", name="Run", exact=True).click(timeout=left())
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=left())
 
-    # Cell 19 leaves the slider on its last step, so the label reads "step N of N."
-    label = page.locator(".widget-html-content", has_text=re.compile(r"^step \d+ of \d+\."))
-    expect(label).to_have_text(re.compile(r"^step (\d+) of \1\."), timeout=left())
-    code_cells = sum(cell["cell_type"] == "code" for cell in json.loads(NOTEBOOK.read_text())["cells"])
+    label = page.locator(".widget-html-content", has_text=label_before)
+    expect(label).to_have_text(label_before, timeout=left())
+    code_cells = sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text())["cells"])
     prompts = page.locator(".jp-CodeCell .jp-InputPrompt", has_text=re.compile(r"^\[\d+\]:$"))
     expect(prompts).to_have_count(code_cells, timeout=left())  # every cell ran, the checks after the widget too
-    steps = int(re.match(r"step (\d+)", label.inner_text()).group(1))
+    before_text = label.inner_text()
 
     picture = page.locator("img.widget-image")
     before, source = picture.screenshot(timeout=left()), picture.get_attribute("src")
-    handle = page.locator(".widget-slider", has=page.get_by_text("step", exact=True)).locator(".noUi-handle")
+    handle = page.locator(".widget-slider", has=page.get_by_text(slider, exact=True)).locator(".noUi-handle")
     handle.focus(timeout=left())
     page.keyboard.press("ArrowLeft")
-    expect(label).to_have_text(re.compile(rf"^step {steps - 1} of {steps}\. "), timeout=left())
+    expect(page.locator(".widget-html-content", has_text=label_after)).to_have_count(1, timeout=left())
     expect(picture).not_to_have_attribute("src", source, timeout=left())
     assert picture.screenshot(timeout=left()) != before
+    return before_text
+
+
+def test_graph_stepper_renders_and_answers_its_slider(lab, page):
+    """Notebook 1: Run All renders the stepper; one step back on its slider changes the label and the picture."""
+    url, token = lab
+    # The cell after the stepper leaves it on its last step, so the label reads "step N of N."
+    shown = run_all_then_step_back(page, url, token, STEPPER_NOTEBOOK, "step", re.compile(r"^step (\d+) of \1\."),
+                                   re.compile(r"^step \d+ of \d+\. "))
+    steps = int(re.match(r"step (\d+)", shown).group(1))
+    expect = playwright_api.expect
+    expect(page.locator(".widget-html-content", has_text=f"step {steps - 1} of {steps}.")).to_have_count(1)
+
+
+def test_row_picker_renders_and_answers_its_slider(lab, page):
+    """Notebook 2: Run All renders the RowPicker (left on row 1); one step left shows row 0 and a new picture."""
+    url, token = lab
+    run_all_then_step_back(page, url, token, PICKER_NOTEBOOK, "i", re.compile(r"^row 1 = "), re.compile(r"^row 0 = "))
