@@ -141,11 +141,10 @@ def evaluate_op(op, args, param=None):
 
 
 def all_finite(value):
-    """math.isfinite for scalars (fast), np.isfinite for arrays."""
-    try:
+    """math.isfinite for scalars (fast), np.isfinite for arrays (numpy 1.26 warns on math.isfinite of a 1-element array)."""
+    if type(value) is float or np.ndim(value) == 0:
         return math.isfinite(value)
-    except TypeError:
-        return bool(np.all(np.isfinite(value)))
+    return bool(np.all(np.isfinite(value)))
 
 
 def _format(value):

@@ -17,6 +17,8 @@ import hessian_lab as hl
 SYMPY = SimpleNamespace(
     sin=sp.sin, cos=sp.cos, tan=sp.tan, exp=sp.exp, log=sp.log, sqrt=sp.sqrt, tanh=sp.tanh,
     sigmoid=lambda a: 1 / (1 + sp.exp(-a)),
+    log1p=lambda a: sp.log(1 + a),
+    softplus=lambda a: sp.log(1 + sp.exp(a)),
     # The branch that runs, as hessian-lab differentiates it: Piecewise, so that sympy's derivatives stay lambdifiable.
     abs=lambda a: sp.Piecewise((a, a >= 0), (-a, True)),
     relu=lambda a: sp.Piecewise((a, a > 0), (0, True)),
@@ -98,6 +100,12 @@ def every_primitive(x, lib):
     ])
 
 
+def log1p_softplus(x, lib):
+    """The table's newest rows, added as rows and nothing else: log1p and softplus, in sums and products."""
+    a, b, c = x
+    return lib.log1p(a * b) * c + lib.softplus(c - a) ** 2 + lib.log1p(lib.softplus(b))
+
+
 def constant(x, lib):
     """A constant f: it reads no input, and its Hessian is zeros."""
     return 2.5
@@ -145,6 +153,7 @@ CATALOGUE = [
     written_once(tanh_mlp, 3, (0.5, -1.0, 0.25)),
     written_once(x_pow_y, 2, (1.3, 0.7)),
     written_once(every_primitive, 3, (0.7, -0.4, 1.3)),
+    written_once(log1p_softplus, 3, (0.6, -0.9, 1.4)),
     written_once(constant, 3, (0.1, 0.2, 0.3)),
     written_once(ignores_inputs, 4, (0.3, -0.8, 1.1, 0.6)),
     written_once(only_x0, 2, (0.4, -0.9)),
