@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+import numpy as np
+
 from grandalf.graphs import Edge, Vertex, graph_core
 from grandalf.layouts import Layer, SugiyamaLayout
 
@@ -133,27 +135,45 @@ def _set_ranks(sugiyama, part, ranks):
 
 
 def _dot_x(keys, edges, ranks, sizes):
-    """Horizontal places from Graphviz dot with our ranks pinned (rank=same per layer), read from `dot -Tplain`."""
+    """Horizontal places from Graphviz dot with our ranks pinned (rank=same per layer), read from `dot -Tplain`.
+
+    A long edge crosses each layer between its ends where dot's spline for it does (dot keeps a slot for it there).
+    """
     name = {k: f"n{i}" for i, k in enumerate(keys)}
-    lines = ["digraph G { nodesep=0.25; ranksep=0.5; node [shape=box, fixedsize=true, label=\"\"];"]
-    lines += [f"{name[k]} [width={sizes[k][0] / 72:.3f}, height={sizes[k][1] / 72:.3f}];" for k in keys]
+    lines = ['digraph G { nodesep=0.25; ranksep=0.5; node [shape=box, fixedsize=true, label=""];']
+    lines += [f"{name[k]} [width={sizes[k][0] / 72:.4f}, height={sizes[k][1] / 72:.4f}];" for k in keys]
     lines += [f"{name[a]} -> {name[b]} [minlen={ranks[b] - ranks[a]}];" for a, b in edges]
-    for r in sorted(set(ranks[k] for k in keys)):
+    for r in sorted({ranks[k] for k in keys}):
         lines.append("{rank=same; " + " ".join(name[k] for k in keys if ranks[k] == r) + "}")
     lines.append("}")
     plain = subprocess.run(["dot", "-Tplain"], input="\n".join(lines), capture_output=True, text=True,
                            check=True, timeout=60).stdout
     key_of = {v: k for k, v in name.items()}
-    xs = {}
+    xs, level, splines = {}, {}, {}
     for row in plain.splitlines():
         parts = row.split()
-        if parts and parts[0] == "node":
-            xs[key_of[parts[1]]] = float(parts[2]) * 72
-    # dot's splines bend within its own layer spacing; our layers differ, so long edges are re-threaded on the
-    # straight line between their ends, nudged by the layer gap check in layered_layout.
-    bends = {(a, b): [xs[a] + (xs[b] - xs[a]) * (r - ranks[a]) / (ranks[b] - ranks[a])
-                      for r in range(ranks[a] + 1, ranks[b])] for a, b in edges if ranks[b] - ranks[a] > 1}
+        if parts[:1] == ["node"]:
+            k = key_of[parts[1]]
+            xs[k], level[ranks[k]] = float(parts[2]) * 72, float(parts[3]) * 72
+        elif parts[:1] == ["edge"]:
+            count = int(parts[3])
+            points = np.array(parts[4:4 + 2 * count], dtype=float).reshape(count, 2) * 72
+            splines[key_of[parts[1]], key_of[parts[2]]] = _bezier_samples(points)
+    known = sorted(level)
+    bends = {}
+    for a, b in edges:
+        curve = splines[a, b]
+        ys = np.interp(range(ranks[a] + 1, ranks[b]), known, [level[r] for r in known])
+        bends[a, b] = [float(curve[np.argmin(np.abs(curve[:, 1] - y)), 0]) for y in ys]
     return xs, bends
+
+
+def _bezier_samples(points, per_piece=24):
+    """Points along dot's piecewise cubic Bézier spline (control points P0, P1, P2, P3, P4, ...)."""
+    t = np.linspace(0.0, 1.0, per_piece)[:, None]
+    pieces = [points[i:i + 4] for i in range(0, len(points) - 3, 3)]
+    return np.vstack([(1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2 + t**3 * p3
+                      for p0, p1, p2, p3 in pieces])
 
 
 def _assemble(keys, edges, ranks, sizes, xs, bends, gap):

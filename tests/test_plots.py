@@ -174,8 +174,8 @@ def test_constants_are_grey_everywhere_and_the_legend_names_every_role():
 
 
 def test_a_graph_too_big_to_label_says_so_and_shows_G_i():
-    """Rosenbrock n = 4's G does not fit legibly: highlight=i draws only the nodes of G_i, legibly, and says why."""
-    g = hl.trace(rosenbrock(4), 4)
+    """Rosenbrock n = 8's G does not fit legibly: highlight=i draws only the nodes of G_i, legibly, and says why."""
+    g = hl.trace(rosenbrock(8), 8)
     G = g.gradient_graph()
     assert not plots.draw_G(G).legible
     figure = plots.draw_gradient_graph(g, highlight=2)
@@ -184,6 +184,22 @@ def test_a_graph_too_big_to_label_says_so_and_shows_G_i():
     drawn = {t.get_text() for t in ax.texts}
     assert len(ax.texts) - 2 == len(plots.pass_nodes(G, 2)) < len(G.nodes)  # two region names besides the nodes
     assert r"$\bar{x}_{2}$: Σ" in drawn
+
+
+@pytest.mark.parametrize("engine", ["grandalf", "dot"])
+def test_each_engine_routes_notebook_graphs_around_nodes(engine):
+    """With either engine (dot only where installed), no route of notebooks 1 and 2's G meets another node's box."""
+    if graph_layout.engine(engine) != engine:
+        pytest.skip("Graphviz's dot is not installed")
+    for f, n in ((f_nb1, 3), (f_nb2, 3)):
+        G = hl.trace(f, n).gradient_graph()
+        drawing = plots.draw_G(G)
+        layout = graph_layout.layered_layout(drawing.nodes, drawing.edge_list, drawing.layer, drawing.layout.size,
+                                             preferred=engine)
+        for (a, b), route in layout.routes.items():
+            for k, centre in layout.position.items():
+                box = (*np.subtract(centre, np.divide(layout.size[k], 2)), *np.add(centre, np.divide(layout.size[k], 2)))
+                assert k in (a, b) or not any(graph_layout.segment_meets_box(p, q, box) for p, q in zip(route, route[1:]))
 
 
 def test_layout_routes_go_around_boxes():
