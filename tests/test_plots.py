@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
 import hessian_lab as hl  # noqa: E402
-from hessian_lab import graph_layout, plots  # noqa: E402
+from hessian_lab import graph_layout, plots, widgets  # noqa: E402
 from hessian_lab.families import rosenbrock  # noqa: E402
 
 X0_NB1 = np.array([0.5, -1.2, 0.3])
@@ -40,13 +40,17 @@ def close_figures():
 
 
 def notebook_figures():
-    """The graph pictures notebooks 1 and 2 draw, made by the same calls: (name, GraphDrawing)."""
+    """The graph pictures notebooks 1 and 2 draw, made by the same calls, widgets included: (name, GraphDrawing)."""
     g1, g2 = hl.trace(f_nb1, 3), hl.trace(f_nb2, 3)
+    stepper, picker = widgets.GraphStepper(g1, X0_NB1), widgets.RowPicker(g2, X0_NB2)
+    stepper.slider.value = stepper.slider.max  # every label carries its value: the widest the boxes get
     return [
         ("nb1 f", plots.GraphDrawing(g1, title="f")),
         ("nb1 G", plots.draw_G(g1.gradient_graph())),
+        ("nb1 GraphStepper", stepper.drawing),
         ("nb2 G", plots.draw_G(g2.gradient_graph())),
         ("nb2 G highlighted", highlighted(g2, 1)),
+        ("nb2 RowPicker", picker.drawing),
     ]
 
 
