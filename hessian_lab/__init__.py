@@ -8,7 +8,8 @@ The functions of nodes (hl.sin, hl.exp, ..., hl.log1p, hl.softplus) come from th
 """
 
 from . import exercises  # hl.exercises.check(name, student_fn)
-from .api import HESSIAN_METHODS, TENSOR_METHODS, Graph, derivative_tensor, gradient, hessian, hvp, sparse_hessian, trace
+from .api import (HESSIAN_METHODS, TENSOR_METHODS, Graph, derivative_tensor, gradient, hessian, hessian_operator, hvp,
+                  sparse_hessian, trace)
 from .backprop import GradientGraph, backprop
 from .counting import Counter, counting
 from .errors import (
@@ -30,7 +31,7 @@ globals().update(FUNCTIONS)  # hl.sin, hl.cos, ..., one per public row of the pr
 
 __version__ = "0.1.0"
 __all__ = ["Counter", "Graph", "GradientGraph", "HESSIAN_METHODS", "Node", "TENSOR_METHODS", "backprop", "count_edges",
-           "counting", "derivative_tensor", "dot", "evaluate", "exercises", "gradient", "hessian", "hvp", "jvp", "parse",
+           "counting", "derivative_tensor", "dot", "evaluate", "exercises", "gradient", "hessian", "hessian_operator", "hvp", "jvp", "parse",
            "sparse_hessian", "sum", "to_text", "topological_order", "trace", "BranchError", "DomainError",
            "HessianLabError", "MemoryLimitError", "NodeConversionError", "ParseError", "ShapeError", "TraceError",
            *FUNCTIONS]

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from . import graph as graph_module
+from . import graph as graph_module, memory
 from .backprop import gradient as backprop_gradient, gradient_graph
 from .beyond.edge_pushing import hessian_edge_pushing
 from .beyond.taylor import taylor_tensor
@@ -18,6 +18,7 @@ from .errors import HessianLabError, MemoryLimitError, ShapeError
 from .fast.sparse import hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
 from .fast.tape import hessian_tape, tape_of
 from .graph import as_point
+from .hessian_operator import HessianOperator
 from .hessian import (hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric,
                       hvp as hessian_vector_product)
 from .higher import nested_tensor
@@ -104,6 +105,17 @@ def work_report(graph, method, counter, **extra):
     return report
 
 
+def check_memory(graph, method, k=2):
+    """Refuse a method whose working memory would not fit, before it starts; sparse methods are sized by their pattern."""
+    try:
+        memory.check(graph, method, k)
+    except MemoryLimitError:
+        plan = sparse_plan(graph) if method in ("edge_pushing", "colouring", "sparse") else None
+        if plan is None:
+            raise
+        memory.check(graph, method, k, pattern_nnz=int(plan.pattern.nnz))
+
+
 def _run(graph, method, compute, return_stats, **extra):
     """compute(), and with return_stats also the report of the exact work it did on `graph`."""
     with counting() as counter:
@@ -124,6 +136,7 @@ def _hessian(graph, point, method, return_stats, options):
     if method == "auto":
         check_options(HESSIAN_METHODS[chosen], chosen, options)
     extra = {"chosen_by": "auto"} if method == "auto" else {}
+    check_memory(graph, chosen)
     return _run(graph, chosen, lambda: HESSIAN_METHODS[chosen](graph, point, **options), return_stats, **extra)
 
 
@@ -134,11 +147,13 @@ def _hvp(graph, point, direction, return_stats):
 
 def _derivative_tensor(graph, point, k, method, return_stats, options):
     """The k-th derivative tensor by a checked method."""
+    check_memory(graph, method, k)
     return _run(graph, method, lambda: TENSOR_METHODS[method](graph, point, k, **options), return_stats)
 
 
 def _sparse_hessian(graph, point, return_stats):
     """∇²f as CSR, by colouring."""
+    check_memory(graph, "sparse")
     return _run(graph, "sparse", lambda: colouring_sparse_hessian(graph, point), return_stats)
 
 
@@ -199,6 +214,10 @@ class Graph(graph_module.Graph):
         """∇²f(x0) as a scipy.sparse CSR matrix, by one vectorised product per colour."""
         return _sparse_hessian(self, self.point(x0), return_stats)
 
+    def hessian_operator(self, x0):
+        """∇²f(x0) as a scipy LinearOperator whose every product is one hvp (for scipy's cg and eigsh); it counts them."""
+        return HessianOperator(self, x0)
+
 
 def trace(f, n, at=None):
     """Run f once on n input nodes and return its computation Graph.
@@ -256,3 +275,9 @@ def sparse_hessian(f, x0, return_stats=False):
     """∇²f(x0) as a scipy.sparse CSR matrix: sparsity detected from the graph, star colouring, direct recovery."""
     point = as_point(x0)
     return _sparse_hessian(_trace_at(f, point), point, return_stats)
+
+
+def hessian_operator(f, x0):
+    """∇²f(x0) as a scipy LinearOperator (hessian_lab.hessian_operator.HessianOperator): H is never formed."""
+    point = as_point(x0)
+    return HessianOperator(_trace_at(f, point), point)

@@ -21,8 +21,10 @@ def hessian_rows(graph, point, prune=True):
     G = gradient_graph(graph)
     values = G.values(point)
     over = None if prune else G.nodes
-    rows = [backprop(G.output(i), graph.inputs, at=values, over=over) for i in range(graph.n)]
-    return np.array(rows, dtype=float)
+    H = np.empty((graph.n, graph.n))
+    for i in range(graph.n):
+        H[i] = backprop(G.output(i), graph.inputs, at=values, over=over)
+    return H
 
 
 def hessian_naive(graph, point, prune=True):
@@ -35,11 +37,11 @@ def hessian_naive(graph, point, prune=True):
     G = gradient_graph(graph)
     values = G.values(point)
     over = None if prune else G.nodes
-    n = graph.n
-    return np.array(
-        [[backprop(G.output(i), graph.inputs, at=values, over=over)[j] for j in range(n)] for i in range(n)],
-        dtype=float,
-    )
+    H = np.empty((graph.n, graph.n))
+    for i in range(graph.n):
+        for j in range(graph.n):
+            H[i, j] = backprop(G.output(i), graph.inputs, at=values, over=over)[j]
+    return H
 
 
 def hessian_symmetric(graph, point):
@@ -85,8 +87,10 @@ def hessian_forward_over_forward(graph, point):
 def hessian_by_hvp(graph, point):
     """Column j of H is the Hessian-vector product H e_j: n forward-over-reverse passes over G, O(n m)."""
     record_method("hvp")
-    columns = [hvp(graph, point, np.eye(graph.n)[j]) for j in range(graph.n)]
-    return np.array(columns, dtype=float).T
+    H = np.empty((graph.n, graph.n))
+    for j in range(graph.n):
+        H[:, j] = hvp(graph, point, np.eye(1, graph.n, j)[0])
+    return H
 
 
 def hvp(graph, point, v):

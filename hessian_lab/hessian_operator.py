@@ -1,6 +1,6 @@
 """The Hessian of a traced f at a point as a scipy LinearOperator, so scipy's cg and eigsh can use it without H.
 
-    op = hessian_operator(f, x0)      # or HessianOperator(hl.trace(f, n), x0) to reuse a trace
+    op = hl.hessian_operator(f, x0)   # or g.hessian_operator(x0) to reuse a trace g = hl.trace(f, n)
     scipy.sparse.linalg.cg(op, -g)    # each product is one hvp: one forward-over-reverse pass of G, O(m)
     op.products                       # how many products scipy asked for
 """
@@ -8,7 +8,7 @@
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-import hessian_lab as hl
+from .errors import HessianLabError, ShapeError
 
 
 class HessianOperator(LinearOperator):
@@ -30,9 +30,9 @@ class HessianOperator(LinearOperator):
         HessianLabError."""
         shape = np.shape(v)
         if shape not in ((self.graph.n,), (self.graph.n, 1)):
-            raise hl.ShapeError(f"v must have shape ({self.graph.n},) to match x, not {shape}")
+            raise ShapeError(f"v must have shape ({self.graph.n},) to match x, not {shape}")
         if not np.all(np.isfinite(v)):
-            raise hl.HessianLabError("v has an entry that is not a finite number")
+            raise HessianLabError("v has an entry that is not a finite number")
         return super().matvec(v)
 
     def _matvec(self, v):
@@ -48,14 +48,3 @@ class HessianOperator(LinearOperator):
     def _adjoint(self):
         """The operator itself, since H is symmetric."""
         return self
-
-
-def hessian_operator(f, x0):
-    """Trace f at x0 (n = len(x0)) and return its Hessian there as a HessianOperator."""
-    try:
-        point = np.asarray(x0, dtype=float)
-    except (TypeError, ValueError):
-        raise hl.HessianLabError(f"x0 must be a 1-D array of numbers, not {type(x0).__name__} {x0!r:.60}") from None
-    if point.ndim != 1:
-        raise hl.ShapeError(f"x0 must be 1-D, but it has shape {point.shape}")
-    return HessianOperator(hl.trace(f, len(point), at=point), point)

@@ -21,43 +21,31 @@ def nested_tensor(graph, point, k, symmetric=True):
     record_method("nested")
     n = graph.n
     f_values = graph.values(point)  # f's own domain is checked even where no derivative graph reaches it
-    levels = []
-    level = {(): graph.output}
-    for order in range(1, k + 1):
-        numeric = order == k
-        values = evaluate(topological_order(level.values()), point, dict(f_values)) if numeric else None
+    levels = [{(): graph.output}]
+    for order in range(1, k):  # symbolic levels: each derivative node of the level before, backpropped as a graph
         below = {}
-        for alpha, node in level.items():
-            if order == 1 and not numeric:
-                adjoints = gradient_graph(graph).outputs
-            else:
-                adjoints = backprop(node, graph.inputs, at=values)
-            first = alpha[-1] if symmetric and alpha else 0
-            for i in range(first, n):
+        for alpha, node in levels[-1].items():
+            adjoints = gradient_graph(graph).outputs if order == 1 else backprop(node, graph.inputs)
+            for i in range(alpha[-1] if symmetric and alpha else 0, n):
                 below[alpha + (i,)] = adjoints[i]
-        levels.append(level)
-        level = below
+        levels.append(below)
+    tensor = np.zeros((n,) * k)  # the numeric level writes straight into the result: no dict of n^k floats
+    values = evaluate(topological_order(levels[-1].values()), point, dict(f_values))
+    for alpha, node in levels[-1].items():
+        first = alpha[-1] if symmetric and alpha else 0
+        tensor[alpha][first:] = backprop(node, graph.inputs, at=values)[first:]
     record_details(**level_report(n, k, symmetric, levels))
-    return symmetric_tensor(n, k, level) if symmetric else full_tensor(n, k, level)
+    return fill_symmetric(tensor) if symmetric else tensor
 
 
-def full_tensor(n, k, entries):
-    """The (n,)*k tensor with entries[alpha] at every multi-index alpha."""
-    tensor = np.zeros((n,) * k)
-    for alpha, value in entries.items():
-        tensor[alpha] = value
-    return tensor
-
-
-def symmetric_tensor(n, k, entries):
-    """The symmetric (n,)*k tensor from its entries at sorted multi-indices alone, each copied to its permutations.
+def fill_symmetric(tensor):
+    """The symmetric tensor whose entries at sorted multi-indices (i1 <= ... <= ik) are given, copied to every permutation.
 
     Every flat position reads the entry at its own index sorted, in chunks of numpy work: O(1) per entry,
-    never the k! loop over permutations. Sorted positions read themselves, so one array serves both roles.
+    never the k! loop over permutations. Sorted positions read themselves, so the tensor is filled in place.
     """
-    tensor = full_tensor(n, k, entries)
     flat = tensor.reshape(-1)
-    chunk = max(1, 2**20 // k)
+    chunk = max(1, 2**20 // max(tensor.ndim, 1))
     for lo in range(0, flat.size, chunk):
         positions = np.arange(lo, min(lo + chunk, flat.size))
         index = np.sort(np.stack(np.unravel_index(positions, tensor.shape)), axis=0)

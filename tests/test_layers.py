@@ -19,10 +19,10 @@ LAYERS = [
     ("the primitive table", ["ops"]),
     ("tracing", ["forward", "graph", "families", "parse"]),
     ("backprop and G", ["backprop"]),
-    ("methods", ["hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse",
+    ("methods", ["memory", "hessian_operator", "hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse",
                  "beyond", "beyond.taylor", "beyond.edge_pushing"]),
     ("the public layer", ["api"]),
-    ("on top", ["scaling", "hessian_operator", "graph_layout", "plots", "widgets", "cli", "__main__",
+    ("on top", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",
                 "exercises", "exercises.*", "hessian_lab"]),
 ]
 

@@ -27,7 +27,7 @@ import numpy as np
 from .. import ops
 from ..counting import record, record_details, record_method, uncounted
 from ..errors import DomainError
-from ..higher import symmetric_tensor
+from ..higher import fill_symmetric
 from ..node import Node, to_text, topological_order
 
 
@@ -49,8 +49,9 @@ def taylor_tensor(graph, point, k):
 
 
 def multi_indices(n, k):
-    """All multi-indices j in N^n with |j| = k, one per row, in the order of sorted index tuples."""
-    return np.array([np.bincount(t, minlength=n) for t in itertools.combinations_with_replacement(range(n), k)])
+    """All multi-indices j in N^n with |j| = k, one per row, in the order of sorted index tuples (small ints: k <= 127)."""
+    rows = [np.bincount(t, minlength=n) for t in itertools.combinations_with_replacement(range(n), k)]
+    return np.array(rows, dtype=np.int8 if k <= 127 else np.int64).reshape(-1, n)
 
 
 class TaylorSweep:
@@ -130,7 +131,7 @@ class TaylorSweep:
     def interpolate(self, last):
         """The tensor from the k-th Taylor coefficients `last` (one per direction), by the γ_ij of GUW (2000)."""
         position = {tuple(j): col for col, j in enumerate(self.directions)}
-        entries = {}
+        tensor = np.zeros((self.n,) * self.k)
         for i in self.directions:
             support = np.flatnonzero(i)
             entry = 0.0
@@ -138,8 +139,8 @@ class TaylorSweep:
                 j = np.zeros(self.n, dtype=int)
                 j[support] = sub
                 entry += float(gamma(tuple(i[support].tolist()), sub)) * last[position[tuple(j)]]
-            entries[tuple(np.repeat(np.arange(self.n), i))] = entry
-        return symmetric_tensor(self.n, self.k, entries)
+            tensor[tuple(np.repeat(np.arange(self.n), i))] = entry
+        return fill_symmetric(tensor)
 
 
 def compositions(total, parts):

@@ -16,17 +16,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..counting import record_details, record_method
+from ..memory import PATTERN_BYTES, SET_ENTRY
 from .tape import _NonlinearGroup, tape_of
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
 
 
 def hessian_pattern(tape):
-    """The structurally nonzero entries of H as a symmetric CSR pattern (diagonal included), or None if dense."""
+    """The structurally nonzero entries of H as a symmetric CSR pattern (diagonal included), or None if dense.
+
+    Detection gives up, calling the pattern dense, as soon as it holds more than half of all n² entries or
+    more than PATTERN_BYTES of row sets, or when one node alone would couple that many pairs.
+    """
     n = tape.n
     deps = [frozenset((i,)) for i in range(n)] + [frozenset()] * (tape.size - n)
     rows = [set((i,)) for i in range(n)]
-    limit = DENSE_PATTERN_FRACTION * n * n
+    limit = min(DENSE_PATTERN_FRACTION * n * n, PATTERN_BYTES / SET_ENTRY)
     filled = n
     for group in tape.groups:
         if isinstance(group, _NonlinearGroup):
@@ -35,6 +40,8 @@ def hessian_pattern(tape):
                 arg_deps = [deps[src[r]] for src in sources]
                 deps[slot] = arg_deps[0] if len(arg_deps) == 1 else frozenset().union(*arg_deps)
                 for k, l in group.pairs:
+                    if len(arg_deps[k]) * len(arg_deps[l]) > limit:
+                        return None
                     for i in arg_deps[k]:
                         before = len(rows[i])
                         rows[i].update(arg_deps[l])
