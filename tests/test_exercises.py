@@ -1,9 +1,11 @@
-"""Exercise mode: the self-check accepts the reference solutions, rejects planted mistakes with the right
-message, and the exercise notebooks are generated in sync with the solution notebooks."""
+"""Exercise mode: the self-check accepts the reference solutions and every reasonable variant of them, rejects
+planted mistakes and cheats with the right message, and the exercise notebooks run to every self-check."""
 
 import ast
 import importlib.util
 import shutil
+from contextlib import redirect_stdout
+from io import StringIO
 from pathlib import Path
 
 import nbformat
@@ -11,7 +13,10 @@ import numpy as np
 import pytest
 
 import hessian_lab as hl
-from hessian_lab.exercises.result import describe_growth
+from hessian_lab import ops
+from hessian_lab.counting import uncounted
+from hessian_lab.exercises.result import describe_growth, number
+from hessian_lab.higher import nested_tensor
 from hessian_lab.scaling import fit_slope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +30,8 @@ def notebook_functions(folder):
     namespace = {"np": np, "hl": hl}
     for path in sorted((ROOT / "notebooks" / folder).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            if cell.source.startswith("def ") and all(isinstance(s, ast.FunctionDef) for s in ast.parse(cell.source).body):
+            defines = cell.source.startswith("def ")
+            if defines and all(isinstance(s, ast.FunctionDef) for s in ast.parse(cell.source).body):
                 exec(cell.source, namespace)
     return namespace
 
@@ -44,11 +50,73 @@ def failed_with(result, kind, *phrases):
     return kind in result.failures and any(all(p in m for p in phrases) for m in result.messages if m.startswith("✗"))
 
 
+def noted(result, *phrases):
+    """True if one passing (✓) message holds every phrase."""
+    return any(all(p in m for p in phrases) for m in result.messages if m.startswith("✓"))
+
+
+# Reasonable ways to write a right answer, each of which must pass.
+
+def own_G(g):
+    """G's outputs from the engine's one-line sweep, as exercise 1 shows: hl.backprop without `at`."""
+    return hl.backprop(g.output, g.inputs)
+
+
+def rows_over(outputs, g, x0):
+    """Row i of H as one numeric backprop over the node outputs[i] = x̄_i."""
+    values = hl.evaluate(hl.topological_order([o for o in outputs if isinstance(o, hl.Node)]), x0)
+    return np.array([hl.backprop(o, g.inputs, at=values) for o in outputs])
+
+
+def rows_with_backprop_G(g, x0):
+    """The row method over a G built with hl.backprop(g.output, g.inputs)."""
+    return rows_over(own_G(g), g, x0)
+
+
+def rows_with_own_gradient_graph(g, x0):
+    """The row method over the G of the student's own exercise-1 gradient_graph."""
+    return rows_over(SOLUTIONS["gradient_graph"](g), g, x0)
+
+
+def naive_with_backprop_G(g, x0):
+    """The naive method over a G built with hl.backprop(g.output, g.inputs)."""
+    outputs = own_G(g)
+    values = hl.evaluate(hl.topological_order(outputs), x0)
+    return np.array([[hl.backprop(o, g.inputs, at=values)[j] for j in range(g.n)] for o in outputs])
+
+
+def rows_upper_mirrored(g, x0):
+    """The README's symmetric method: entries j >= i of each row, mirrored below the diagonal."""
+    G = g.gradient_graph()
+    values = G.evaluate(x0)
+    upper = np.array([hl.backprop(G.output(i), g.inputs, at=values) for i in range(g.n)])
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
+def rows_averaged(g, x0):
+    """The row method, returned as (H + Hᵀ)/2."""
+    H = SOLUTIONS["hessian_rows"](g, x0)
+    return (H + H.T) / 2
+
+
 @pytest.mark.parametrize("name", list(hl.exercises.EXERCISES))
 def test_reference_solution_passes(name):
     result = check(name, SOLUTIONS[name])
     assert result.ok, result.report()
     assert result.messages and all(m.startswith("✓") for m in result.messages)
+
+
+@pytest.mark.parametrize("name, fn, note", [
+    ("hessian_rows", rows_with_backprop_G, "does not take G from g.gradient_graph()"),
+    ("hessian_rows", rows_with_own_gradient_graph, "does not take G from g.gradient_graph()"),
+    ("hessian_naive", naive_with_backprop_G, "does not take G from g.gradient_graph()"),
+    ("hessian_rows", rows_upper_mirrored, "mirrored by construction"),
+    ("hessian_rows", rows_averaged, "mirrored by construction"),
+])
+def test_a_right_answer_written_another_way_passes_and_says_orientation_was_not_judged(name, fn, note):
+    result = check(name, fn)
+    assert result.ok, result.report()
+    assert noted(result, "orientation: not judged", note)
 
 
 @pytest.mark.parametrize("name, passes, slope", [("hessian_naive", lambda n: n**2, 2.0),
@@ -66,21 +134,72 @@ def test_naive_visits_are_n_times_the_rows_visits():
 
 
 def test_transposed_hessian_is_caught_by_the_stand_in_G():
-    transposed = lambda f, x0: SOLUTIONS["hessian_rows"](f, x0).T  # noqa: E731
+    transposed = lambda g, x0: SOLUTIONS["hessian_rows"](g, x0).T  # noqa: E731
     result = check("hessian_rows", transposed)
     assert result.failures == ["transposed"]
     assert failed_with(result, "transposed", "returns the transpose", "you stored it as column i")
 
 
+@pytest.mark.parametrize("axes", [(1, 0, 2), (2, 0, 1), (1, 2, 0)])
+def test_third_derivatives_along_the_wrong_axis_are_caught_by_the_stand_in_G(axes):
+    moved = lambda g, x0: SOLUTIONS["third_derivatives"](g, x0).transpose(axes)  # noqa: E731
+    result = check("third_derivatives", moved)
+    assert result.failures == ["axis"], result.report()
+    assert failed_with(result, "axis", "stores the index i of G_i along axis", "it belongs on axis 0")
+
+
+@pytest.mark.parametrize("name, wrong", [("hessian_rows", lambda H: 2 * H), ("hessian_rows", lambda H: H + 1),
+                                         ("hessian_naive", lambda H: 2 * H), ("third_derivatives", lambda T: T + 1)])
+def test_a_value_bug_is_reported_once_not_also_as_orientation(name, wrong):
+    result = check(name, lambda g, x0: wrong(SOLUTIONS[name](g, x0)))
+    assert {"factor", "offset"} & set(result.failures)
+    assert not {"orientation", "transposed", "axis"} & set(result.failures), result.report()
+    assert "  (the orientation check waits for right values)" in result.messages
+
+
+def test_an_answer_of_zeros_never_prints_minus_zero():
+    result = check("hessian_rows", lambda g, x0: -0.0 * SOLUTIONS["hessian_rows"](g, x0))
+    assert failed_with(result, "zero", "every entry is 0")
+    assert not any("-0 " in m or "-0," in m or "-0;" in m for m in result.messages), result.report()
+    assert number(-0.0) == "0" and number(-0.04, ".1f") == "0.0" and number(-2.5) == "-2.5"
+
+
 def test_row_method_with_n_squared_passes_is_rejected():
     result = check("hessian_rows", SOLUTIONS["hessian_naive"])  # right values, one pass per entry
-    assert failed_with(result, "passes", "your hessian_rows made n^2 passes (slope 2.0 in n); the row method needs n (slope 1)")
+    assert failed_with(result, "passes",
+                       "your hessian_rows made n^2 passes (slope 2.0 in n); the row method needs n (slope 1)", "n per row")
     assert "values" not in result.failures
 
 
 def test_naive_method_with_n_passes_is_rejected():
     result = check("hessian_naive", SOLUTIONS["hessian_rows"])
-    assert failed_with(result, "passes", "made n passes (slope 1.0 in n)", "one pass per entry: n^2 (slope 2)")
+    assert failed_with(result, "passes", "made n passes (slope 1.0 in n)", "one pass per entry: n^2")
+
+
+def test_naive_method_computing_j_at_least_i_passes():
+    def naive_upper(g, x0):
+        """One pass per entry with j >= i, mirrored: n(n+1)/2 passes."""
+        G = g.gradient_graph()
+        values = G.evaluate(x0)
+        H = np.zeros((g.n, g.n))
+        for i in range(g.n):
+            for j in range(i, g.n):
+                H[i, j] = H[j, i] = hl.backprop(G.output(i), g.inputs, at=values)[j]
+        return H
+
+    result = check("hessian_naive", naive_upper)
+    assert result.ok, result.report()
+    assert result.counts[8]["passes"] == 36
+
+
+def test_finite_differences_are_told_two_passes_per_row_and_no_G():
+    def rows_by_differences(g, x0, h=1e-5):
+        """A planted mistake: row i as a central difference of two gradients: 2n passes over f, no G."""
+        return np.array([(g.gradient(x0 + h * e) - g.gradient(x0 - h * e)) / (2 * h) for e in np.eye(g.n)])
+
+    result = check("hessian_rows", rows_by_differences)
+    assert failed_with(result, "passes", "made 2n passes", "the row method needs n", "2 per row")
+    assert failed_with(result, "build_visits", "made no build visits", "every pass is a backprop over G")
 
 
 def backprop_recursive(g, x0):
@@ -104,6 +223,27 @@ def test_backprop_that_double_counts_shared_nodes_is_rejected():
     assert failed_with(result, "visits", "your backprop made")
 
 
+def test_one_symbolic_sweep_per_input_is_named_as_such():
+    def sweep_per_input(g):
+        """A planted mistake: a whole symbolic sweep for each x̄_i, keeping only that input's adjoint."""
+        outputs = []
+        for x in g.inputs:
+            adjoint = {g.output: 1.0}
+            for node in reversed(g.nodes):
+                if node in adjoint:
+                    for arg, partial in zip(node.args, hl.exercises.local_partials(node)):
+                        term = adjoint[node] * partial
+                        adjoint[arg] = adjoint[arg] + term if arg in adjoint else term
+            outputs.append(adjoint.get(x, 0.0))
+        return outputs
+
+    result = check("gradient_graph", sweep_per_input)
+    assert "values" not in result.failures and "double_visit" not in result.failures
+    assert failed_with(result, "repeated_sweeps", "sweeps f 3 times (one sweep per input?)")
+    assert failed_with(result, "build_visits", "build visits (slope", "n per operation node")
+    assert not any("recursively" in m for m in result.messages)
+
+
 def test_gradient_off_by_a_constant_is_named_as_such():
     result = check("backprop", lambda g, x0: SOLUTIONS["backprop"](g, x0) + 0.5)
     assert result.failures[0] == "offset"
@@ -120,38 +260,101 @@ def test_backprop_that_calls_the_engine_is_rejected():
     assert failed_with(result, "passes", "your backprop made 1 numeric engine pass;")
 
 
-def test_gradient_graph_built_once_per_input_is_rejected():
+def test_gradient_graph_built_once_per_input_by_the_engine_is_rejected():
     per_input = lambda g: [hl.backprop(g.output, [x])[0] for x in g.inputs]  # noqa: E731
     result = check("gradient_graph", per_input)
     assert "values" not in result.failures
+    assert failed_with(result, "builds", "made n engine builds")
     assert failed_with(result, "build_visits", "build visits (slope", "one symbolic sweep over f")
 
 
 def test_third_derivatives_entry_by_entry_is_rejected():
-    def per_entry(f, x0):
+    def per_entry(g, x0):
         """A planted mistake: one numeric pass per entry T[i, j, k], n^3 passes."""
-        rows = SOLUTIONS["third_derivatives"]
-        n = len(x0)
-        return np.array([[[rows(f, x0)[i, j, k] for k in range(n)] for j in range(n)] for i in range(n)])
+        G = g.gradient_graph()
+        second = [hl.backprop(G.output(i), g.inputs) for i in range(g.n)]
+        values = hl.evaluate(hl.topological_order([d for row in second for d in row]), x0)
+        return np.array([[[hl.backprop(d, g.inputs, at=values)[k] for k in range(g.n)] for d in row] for row in second])
 
     result = check("third_derivatives", per_entry)
-    assert failed_with(result, "passes", "numeric passes (slope", "needs n^2")
+    assert failed_with(result, "passes", "n^3 numeric passes (slope", "needs n^2", "n per second derivative")
 
 
-def test_rows_that_bypass_G_cannot_be_probed_and_say_so():
-    def rows_without_G(f, x0):
-        """Right values, but G built by hand, so the orientation probe cannot see the rows."""
-        g = hl.trace(f, len(x0), at=x0)
-        grad = hl.backprop(g.output, g.inputs)
-        values = hl.evaluate(hl.topological_order(grad), x0)
-        return np.array([hl.backprop(d, g.inputs, at=values) for d in grad])
+# Cheats: each used to pass the self-check.
 
-    result = check("hessian_rows", rows_without_G)
-    assert result.failures == ["orientation_unchecked"]
+def naive_by_engine_backprop(g, x0):
+    """The naive method: n² numeric passes over G."""
+    return SOLUTIONS["hessian_naive"](g, x0)
+
+
+def naive_paused(g, x0):
+    """A cheat: the naive method, n² passes, hidden from hl.counting by uncounted()."""
+    with uncounted():
+        return naive_by_engine_backprop(g, x0)
+
+
+def naive_by_hand_with_uncounted_partials(g, x0):
+    """A cheat: n² hand-written numeric sweeps over G through hessian_lab.ops.local_partials, which no visit counts."""
+    G = g.gradient_graph()
+    values = G.evaluate(x0)
+    H = np.zeros((g.n, g.n))
+    for i in range(g.n):
+        for j in range(g.n):
+            adjoint = {G.output(i): 1.0}
+            for node in reversed(hl.topological_order([G.output(i)])):
+                if node in adjoint and node.args:
+                    for arg, partial in zip(node.args, ops.local_partials(node, values)):
+                        adjoint[arg] = adjoint.get(arg, 0.0) + adjoint[node] * partial
+            H[i, j] = adjoint.get(g.inputs[j], 0.0)
+    return H
+
+
+@pytest.mark.parametrize("name, cheat, kind, phrase", [
+    ("hessian_rows", lambda g, x0: hl.HESSIAN_METHODS["rows"](g, g.point(x0)), "shortcuts", "finished method"),
+    ("hessian_naive", lambda g, x0: hl.HESSIAN_METHODS["naive"](g, g.point(x0)), "shortcuts", "finished method"),
+    ("third_derivatives", lambda g, x0: nested_tensor(g, g.point(x0), 3), "shortcuts", "finished method"),
+    ("hessian_rows", naive_paused, "passes", "made n^2 passes"),
+    ("hessian_rows", naive_by_hand_with_uncounted_partials, "hidden", "local partials outside any counted sweep"),
+])
+def test_a_cheat_is_rejected(name, cheat, kind, phrase):
+    result = check(name, cheat)
+    assert not result.ok
+    assert failed_with(result, kind, phrase), result.report()
+
+
+def test_hand_written_uncounted_sweeps_also_show_as_missing_passes():
+    result = check("hessian_rows", naive_by_hand_with_uncounted_partials)
+    assert failed_with(result, "passes", "made no passes", "the row method needs n")
+
+
+def test_backprop_by_the_engine_paused_behind_dummy_visits_is_rejected():
+    def disguised(g, x0):
+        """A cheat: the engine's gradient inside uncounted(), plus one dummy counted call per node for the visits."""
+        values = hl.evaluate(g.nodes, x0)
+        for node in g.nodes:
+            hl.exercises.local_partials(node, values)
+        with uncounted():
+            return g.gradient(x0)
+
+    result = check("backprop", disguised)
+    assert failed_with(result, "passes", "your backprop made 1 numeric engine pass")
+    assert failed_with(result, "partials", "2 per operation node")
+
+
+def test_gradient_graph_that_returns_the_engines_G_is_rejected():
+    result = check("gradient_graph", lambda g: g.gradient_graph().outputs)
+    assert failed_with(result, "engine_G", "the very nodes of the engine's G")
+    assert failed_with(result, "builds", "made 1 engine build")
+
+
+def test_gradient_graph_built_by_the_engines_class_is_rejected():
+    result = check("gradient_graph", lambda g: hl.GradientGraph(g).outputs)
+    assert failed_with(result, "builds", "made 1 engine build")
+    assert failed_with(result, "build_visits", "your gradient_graph made")
 
 
 def test_a_student_exception_is_reported_with_its_function_and_line():
-    def rows_that_fail(f, x0):
+    def rows_that_fail(g, x0):
         """A planted bug: indexes past the end of x0."""
         return x0[len(x0)]
 
@@ -200,15 +403,41 @@ def test_local_partials_counts_one_visit_per_call():
         assert hl.exercises.local_partials(g.output, values) == (2.0, values[g.output.args[0]])
         hl.exercises.local_partials(g.output)
         assert hl.exercises.local_partials(g.inputs[0], values) == ()
-    assert (c.visits, c.build_visits) == (1, 1)
+    assert (c.visits, c.build_visits, c.partials) == (1, 1, 2)
+
+
+def test_attempt_and_compare_print_one_line_instead_of_a_traceback(capsys):
+    assert hl.exercises.attempt(STUBS["hessian_rows"], hl.trace(np.sum, 2), np.ones(2)) is None
+    assert "hessian_rows is not written yet" in capsys.readouterr().out
+    hl.exercises.compare("H", np.eye(2), 2 * np.eye(2))
+    assert capsys.readouterr().out.startswith("✗ H[0, 0] is 1 but should be 2; 2 of 4 entries are wrong")
+    hl.exercises.compare("H", np.eye(2), np.eye(2))
+    assert capsys.readouterr().out.startswith("✓ H matches")
 
 
 def test_growth_language():
     assert describe_growth([2, 4, 8], [4, 16, 64]) == "n^2"
+    assert describe_growth([2, 4, 8], [4, 8, 16]) == "2n"
     assert describe_growth([2, 4, 8], [0, 0, 0]) == "no"
     assert describe_growth([2, 4], [5, 7]) == "5, 7 (at n = 2, 4)"
     assert fit_slope([2, 4, 8], [8, 64, 512]) == pytest.approx(3.0)
 
+
+@pytest.mark.parametrize("name, shortcut", [("hessian_rows", lambda g, x0: g.hessian(x0, "rows")),
+                                            ("hessian_naive", lambda g, x0: g.hessian(x0, "naive")),
+                                            ("third_derivatives", lambda g, x0: g.derivative_tensor(x0, 3))])
+def test_calling_the_engines_finished_method_is_rejected(name, shortcut):
+    result = check(name, shortcut)
+    assert failed_with(result, "shortcuts", "made 1 call of the engine's finished method", "yourself")
+
+
+def test_an_answer_of_the_wrong_shape_stops_after_the_values():
+    result = check("hessian_rows", lambda g, x0: np.zeros(len(x0)))
+    assert result.failures == ["shape"]
+    assert failed_with(result, "shape", "on shared_subexpressions (n = 3)", "returned shape (3,)", "shape (3, 3)")
+
+
+# The notebooks: generated in sync, and Run All reaches every self-check.
 
 def test_strip_code_keeps_the_indentation_of_each_block():
     source = "def f(x):\n    ### BEGIN SOLUTION\n    y = x\n    return y\n    ### END SOLUTION\n\nprint(f)\n"
@@ -228,6 +457,17 @@ def test_generated_exercises_hold_no_answers_and_no_outputs():
         assert "notebooks/exercises/" in nb.cells[0].source and "colab-badge" in nb.cells[0].source
 
 
+@pytest.mark.parametrize("exercise, lesson", [("ex1_backprop", "01_graphs_and_backprop"),
+                                              ("ex2_hessian_rows", "02_rows_are_gradients"),
+                                              ("ex2_hessian_rows", "03_naive_vs_rows"),
+                                              ("ex3_higher_order", "04_higher_orders")])
+def test_each_exercise_links_the_notebook_it_practises(exercise, lesson):
+    intro = nbformat.read(ROOT / "notebooks" / "exercises" / f"{exercise}.ipynb", as_version=4).cells[0].source
+    assert f"(../{lesson}.ipynb)" in intro
+    assert f"blob/main/notebooks/{lesson}.ipynb)" in intro
+    assert (ROOT / "notebooks" / f"{lesson}.ipynb").exists()
+
+
 def test_sync_check_notices_an_edited_solution(tmp_path):
     solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
     shutil.copytree(make_exercises.SOLUTIONS, solutions)
@@ -241,15 +481,42 @@ def test_sync_check_notices_an_edited_solution(tmp_path):
     assert make_exercises.main(["--check"]) == 0  # the repository's own notebooks are untouched
 
 
-@pytest.mark.parametrize("name, shortcut", [("hessian_rows", lambda f, x0: hl.hessian(f, x0, method="rows")),
-                                            ("hessian_naive", lambda f, x0: hl.trace(f, len(x0)).hessian(x0, "naive")),
-                                            ("third_derivatives", lambda f, x0: hl.derivative_tensor(f, x0, 3))])
-def test_calling_the_engines_finished_method_is_rejected(name, shortcut):
-    result = check(name, shortcut)
-    assert failed_with(result, "shortcuts", "made 1 call of the engine's finished method", "yourself")
+def run_all(nb):
+    """Every code cell of nb in one IPython shell, as Run All does; returns (printed text, cells that raised)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell()
+    shell.run_cell("import matplotlib\nmatplotlib.use('Agg')")
+    out, raised = StringIO(), []
+    with redirect_stdout(out):
+        for index, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+            if not shell.run_cell(cell.source).success:
+                raised.append(index)
+    shell.run_cell("import matplotlib.pyplot as plt\nplt.close('all')")
+    return out.getvalue(), raised
 
 
-def test_an_answer_of_the_wrong_shape_stops_after_the_values():
-    result = check("hessian_rows", lambda f, x0: np.zeros(len(x0)))
-    assert result.failures == ["shape"]
-    assert failed_with(result, "shape", "on shared_subexpressions (n = 3)", "returned shape (3,)", "shape (3, 3)")
+EXERCISE_NOTEBOOKS = {"ex1_backprop": ["backprop", "gradient_graph"],
+                      "ex2_hessian_rows": ["hessian_naive", "hessian_rows"],
+                      "ex3_higher_order": ["third_derivatives"]}
+
+
+@pytest.mark.parametrize("notebook", list(EXERCISE_NOTEBOOKS))
+def test_run_all_on_an_unfilled_exercise_reaches_every_self_check(notebook):
+    text, raised = run_all(nbformat.read(ROOT / "notebooks" / "exercises" / f"{notebook}.ipynb", as_version=4))
+    assert raised == [], text
+    for name in EXERCISE_NOTEBOOKS[notebook]:
+        assert f"{name}: 1 problem(s) found\n  ✗ {name} is not written yet" in text, text
+    assert "Traceback" not in text and "NotImplementedError\n" not in text
+
+
+def test_run_all_with_a_planted_naive_row_method_prints_the_cost_message():
+    nb = nbformat.read(ROOT / "notebooks" / "exercises" / "ex2_hessian_rows.ipynb", as_version=4)
+    planted = "return np.array([[hl.backprop(G.output(i), g.inputs, at=values)[j] for j in range(g.n)]\n" \
+              "                     for i in range(g.n)])"
+    stub = next(c for c in nb.cells if c.source.startswith("def hessian_rows"))
+    stub.source = stub.source.replace("raise NotImplementedError",
+                                      f"G = g.gradient_graph()\n    values = G.evaluate(x0)\n    {planted}")
+    text, raised = run_all(nb)
+    assert raised == [], text
+    assert "your hessian_rows made n^2 passes (slope 2.0 in n); the row method needs n (slope 1)" in text

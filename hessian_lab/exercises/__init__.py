@@ -3,13 +3,19 @@
     import hessian_lab as hl
     result = hl.exercises.check("hessian_rows", hessian_rows)   # prints the verdict; result.ok, result.messages
 
-The check compares values with the engine's exact answers, measures the cost your code really has
-(passes and visits over a range of n, with fitted slopes), and reruns it on shared subexpressions.
+Each function receives a trace g of f (and the point x0). The check compares values with the engine's
+exact answers, measures the cost your code really has (passes, visits and every local partial, over a
+range of n, with fitted slopes), reruns it, and, for the Hessian and the third derivatives, runs it once
+on a StandInTrace whose g.gradient_graph() has a non-symmetric Jacobian, to tell rows from columns.
 A hand-written sweep calls hl.exercises.local_partials(node, values), which counts each visit.
+In a notebook, hl.exercises.attempt(fn, ...) and hl.exercises.compare(label, got, expected) try a function
+without a traceback stopping Run All.
 """
 
 from .checks import EXERCISES, check
+from .probe import StandInTrace
 from .result import CheckResult
 from .sweeps import local_partials
+from .tryout import attempt, compare
 
-__all__ = ["EXERCISES", "CheckResult", "check", "local_partials"]
+__all__ = ["EXERCISES", "CheckResult", "StandInTrace", "attempt", "check", "compare", "local_partials"]

@@ -1,4 +1,10 @@
-"""hl.exercises.check(name, student_fn): values, cost and robustness of a student's function, in plain words."""
+"""hl.exercises.check(name, student_fn): values, cost and robustness of a student's function, in plain words.
+
+Every exercise function receives the trace g = hl.trace(f, n, at=x0) (and x0), so that the orientation
+probe can hand it a StandInTrace through the same door (see probe.py): nothing in the engine is patched.
+The work is counted by a sealed hl.counting block, which `uncounted()` cannot pause, and which sees every
+local partial any sweep applies (`partials`) and every finished engine method that ran (`methods`).
+"""
 
 from typing import Callable, NamedTuple, Optional
 
@@ -16,13 +22,13 @@ from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PR
 from .result import CheckResult
 from .student import StudentError, call_student
 from .sweeps import tally
-from .values import judge
+from .values import VALUE_KINDS, judge
 
 
 class Exercise(NamedTuple):
     """How to call one exercise's function, what it must return, and the cost it must reach."""
 
-    args: Callable  # (g, problem) -> the arguments of the student's function; g is a fresh trace of problem.f
+    args: Callable  # (g, point) -> the arguments of the student's function; g is a fresh trace of the problem's f
     expected: Callable  # problem -> the engine's exact answer, an ndarray
     label: str  # the answer's name in messages: "∇f", "H", "T"
     bounds: list
@@ -30,7 +36,7 @@ class Exercise(NamedTuple):
     sizes: tuple
     read: Callable = lambda raw, g, point: raw  # the answer as numbers at point (for a returned graph, its values)
     sizes_of: Callable = lambda raw, g: {}  # sizes of what the student built, counted with the work
-    probe: Optional[Callable] = None  # (result, name, student_fn, problem): a further check
+    probe_order: Optional[int] = None  # the answer's order, for the orientation probe (2: H, 3: T); None: no probe
 
 
 def reference_sizes(g):
@@ -43,46 +49,67 @@ def reference_sizes(g):
 def graph_values(outputs, g, point):
     """The values at point of the nodes (or numbers) a student's gradient_graph returned."""
     outputs = list(outputs)
-    values = evaluate(topological_order(outputs), point)
+    values = evaluate(topological_order([o for o in outputs if isinstance(o, Node)]), point)
     return [values[o] if isinstance(o, Node) else o for o in outputs]
 
 
 def graph_sizes(outputs, g):
-    """Edges of the student's G: f's graph together with every node the returned x̄_i depend on."""
-    return {"G_edges": count_edges(topological_order([g.output, *list(outputs)]))}
+    """Edges of the student's G (f's graph and every node the returned x̄_i depend on), and how many x̄_i are
+    the very nodes of the engine's G for this trace (asked for after the student's call, outside the count)."""
+    outputs = [o for o in outputs if isinstance(o, Node)]
+    engine = {id(node) for node in g.gradient_graph().outputs}
+    return {"G_edges": count_edges(topological_order([g.output, *outputs])),
+            "engine_outputs": sum(id(o) in engine for o in outputs)}
 
 
-NO_ENGINE_PASSES = Bound("passes", "numeric engine passes", lambda n, c: 0,
-                         "the sweep is yours to write, without the engine's backprop (hl.backprop, g.gradient)")
 ONE_VISIT_PER_NODE = Bound(
     "visits", "visits", lambda n, c: c["op_nodes"],
     "a backward pass applies each operation node's local partials once (one call of "
     "hl.exercises.local_partials per node with arguments)", least=lambda n, c: c["op_nodes"])
 G_BUILT_ONCE = Bound("builds", "symbolic builds", lambda n, c: 1, "G is built once and reused by every pass")
+G_BUILT = Bound("build_visits", "build visits", None,
+                "every pass is a backprop over G, so G is built first, by one symbolic sweep over f that visits "
+                "each of its operation nodes (g.gradient_graph(), or your own gradient_graph)",
+                least=lambda n, c: c["op_nodes"])
 NO_SHORTCUTS = Bound("shortcuts", "calls of the engine's finished method", lambda n, c: 0,
                      "the exercise is to build the answer from G and hl.backprop yourself")
+NO_HIDDEN_PARTIALS = Bound(
+    "hidden", "local partials outside any counted sweep", lambda n, c: 0,
+    "every local partial is counted wherever it is applied (hessian_lab.ops.local_partials too), so a sweep "
+    "goes through hl.backprop, or through hl.exercises.local_partials, which counts it")
 
 EXERCISES = {
     "backprop": Exercise(
-        args=lambda g, p: (g, p.point()),
+        args=lambda g, x0: (g, x0),
         expected=lambda p: api.gradient(p.f, p.point()),
         label="∇f",
-        bounds=[ONE_VISIT_PER_NODE, NO_ENGINE_PASSES,
-                Bound("builds", "symbolic builds", lambda n, c: 0, "a numeric backward pass builds no graph")],
+        bounds=[ONE_VISIT_PER_NODE,
+                Bound("passes", "numeric engine passes", lambda n, c: 0,
+                      "the sweep is yours to write, without the engine's backprop (hl.backprop, g.gradient)"),
+                Bound("builds", "symbolic builds", lambda n, c: 0, "a numeric backward pass builds no graph"),
+                Bound("partials", "local partials", lambda n, c: c["op_nodes"],
+                      "one backward pass applies each operation node's partials once in all, in your own sweep",
+                      unit="operation node"),
+                NO_HIDDEN_PARTIALS],
         family=shared_subexpressions,
         sizes=SWEEP_SIZES,
     ),
     "gradient_graph": Exercise(
-        args=lambda g, p: (g,),
+        args=lambda g, x0: (g,),
         expected=lambda p: api.gradient(p.f, p.point()),
         label="x̄",
         bounds=[
             Bound("G_edges", "edges in G", lambda n, c: 3 * c["engine_G_edges"],
                   "one mirrored sweep over f gives O(m) edges (the engine's G, which skips `g * 1` and `0 * g`, "
                   "has about 3 per edge of f; the bound allows 3 times the engine's G)"),
-            Bound("build_visits", "build visits", lambda n, c: c["f_nodes"],
-                  "one symbolic sweep over f visits each of its nodes once, for every x̄_i at once"),
+            Bound("build_visits", "build visits", lambda n, c: c["op_nodes"],
+                  "one symbolic sweep over f visits each operation node once, for every x̄_i at once",
+                  least=lambda n, c: c["op_nodes"], unit="operation node"),
+            Bound("builds", "engine builds", lambda n, c: 0,
+                  "the sweep is yours to write with hl.exercises.local_partials (hl.backprop and "
+                  "g.gradient_graph() are the engine's own sweep)"),
             Bound("passes", "numeric passes", lambda n, c: 0, "G is built from nodes, with no numbers at all"),
+            NO_HIDDEN_PARTIALS,
         ],
         family=shared_subexpressions,
         sizes=SWEEP_SIZES,
@@ -90,71 +117,95 @@ EXERCISES = {
         sizes_of=graph_sizes,
     ),
     "hessian_naive": Exercise(
-        args=lambda g, p: (p.f, p.point()),
+        args=lambda g, x0: (g, x0),
         expected=lambda p: api.hessian(p.f, p.point()),
         label="H",
         bounds=[
-            Bound("passes", "passes", lambda n, c: n**2, "the naive method makes one pass per entry: n^2",
-                  least=lambda n, c: n**2),
+            Bound("passes", "passes", lambda n, c: n**2,
+                  "the naive method makes one pass per entry: n^2 (or n(n+1)/2, computing j >= i and mirroring)",
+                  least=lambda n, c: n * (n + 1) // 2, unit="entry"),
             G_BUILT_ONCE,
+            G_BUILT,
             NO_SHORTCUTS,
+            NO_HIDDEN_PARTIALS,
         ],
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
-        probe=probe_orientation,
+        probe_order=2,
     ),
     "hessian_rows": Exercise(
-        args=lambda g, p: (p.f, p.point()),
+        args=lambda g, x0: (g, x0),
         expected=lambda p: api.hessian(p.f, p.point()),
         label="H",
         bounds=[
-            Bound("passes", "passes", lambda n, c: n, "the row method needs n"),
-            Bound("visits", "visits", lambda n, c: n * c["engine_G_nodes"],
-                  "each row's pass sweeps at most all of G: n·|G| nodes"),
+            Bound("passes", "passes", lambda n, c: n, "the row method needs n", least=lambda n, c: n, unit="row"),
+            Bound("visits", "visits", lambda n, c: 3 * n * c["engine_G_nodes"],
+                  "each row's pass sweeps at most all of G, n·|G| nodes (allowing a G 3 times the engine's, "
+                  "as exercise 1 does)"),
             G_BUILT_ONCE,
+            G_BUILT,
             NO_SHORTCUTS,
+            NO_HIDDEN_PARTIALS,
         ],
         family=tanh_mlp,
         sizes=HESSIAN_SIZES,
-        probe=probe_orientation,
+        probe_order=2,
     ),
     "third_derivatives": Exercise(
-        args=lambda g, p: (p.f, p.point()),
+        args=lambda g, x0: (g, x0),
         expected=lambda p: api.derivative_tensor(p.f, p.point(), 3),
         label="T",
         bounds=[
             Bound("passes", "numeric passes", lambda n, c: n**2,
-                  "nesting the construction twice needs n^2, one per second derivative (1 + n + n^2 sweeps in all)"),
+                  "nesting the construction twice needs n^2, one per second derivative (1 + n + n^2 sweeps in all)",
+                  unit="second derivative"),
             Bound("builds", "symbolic builds", lambda n, c: 1 + n,
                   "G once, then one graph per x̄_i: 1 + n"),
+            G_BUILT,
             NO_SHORTCUTS,
+            NO_HIDDEN_PARTIALS,
         ],
         family=tanh_mlp,
         sizes=THIRD_SIZES,
+        probe_order=3,
     ),
 }
 
 
 def run(exercise, student_fn, problem):
     """Call the student's function on a fresh trace of problem; return its answer as numbers, counts and tally."""
-    g = trace(problem.f, problem.n)
-    reference = reference_sizes(trace(problem.f, problem.n))
+    point = problem.point()
+    g = trace(problem.f, problem.n, at=point)
+    reference = reference_sizes(trace(problem.f, problem.n, at=point))
     with counting(sealed=True) as counter, tally() as visits:
-        raw = call_student(student_fn, exercise.args(g, problem), problem)
+        raw = call_student(student_fn, exercise.args(g, point), problem)
     try:
-        answer, built = exercise.read(raw, g, problem.point()), exercise.sizes_of(raw, g)
+        answer, built = exercise.read(raw, g, point), exercise.sizes_of(raw, g)
     except Exception as error:
         raise StudentError(f"on {problem.name}, it returned {type(raw).__name__} {raw!r:.80}, which is not an "
                            f"answer of the kind the docstring asks for ({type(error).__name__}: {error})") from error
-    return answer, {**counter.as_dict(), **built, "shortcuts": len(counter.methods), **reference}, visits
+    counts = {**counter.as_dict(), "partials": counter.partials, "shortcuts": len(counter.methods),
+              "hidden": max(0, counter.partials - counter.visits - counter.build_visits)}
+    return answer, {**counts, **built, **reference}, visits
 
 
 def judge_visits_once(result, name, tallies):
-    """Fail if a hand-written sweep applied some node's partials more than once (a double-counted shared node)."""
+    """Fail if a hand-written sweep applied some node's partials more than once, and say how it came to."""
     for problem, visits in tallies:
         repeated = [(node, k) for node, k in visits.items() if k > 1]
-        if repeated:
-            node, k = max(repeated, key=lambda item: item[1])
+        if not repeated:
+            continue
+        node, k = max(repeated, key=lambda item: item[1])
+        sweeps = min(visits.values())
+        if sweeps > 1:
+            result.fail(
+                "repeated_sweeps",
+                f"sweep: on {problem.name}, your {name} applied the partials of every node at least {sweeps} times: "
+                f"it sweeps f {sweeps} times (one sweep per input?), {sweeps} × O(m) work. One backward sweep "
+                "carries the adjoints of all the inputs at once: walk reversed(g.nodes) once, and read every x̄_i "
+                "at the end",
+            )
+        else:
             result.fail(
                 "double_visit",
                 f"sweep: on {problem.name}, your {name} applied the partials of the node {to_text(node)} {k} times "
@@ -162,7 +213,7 @@ def judge_visits_once(result, name, tallies):
                 "all its users first, then pass its total on once: walk the nodes in reverse topological order "
                 "(reversed(g.nodes)), not recursively along each path",
             )
-            return
+        return
 
 
 def judge_repeatable(result, exercise, student_fn):
@@ -176,8 +227,17 @@ def judge_repeatable(result, exercise, student_fn):
                               "(an adjoint, a .grad, a cache) accumulate between calls?")
 
 
+def judge_own_graph(result, name, measured):
+    """Fail if the returned x̄_i are the nodes of the engine's G for the trace rather than nodes the sweep built."""
+    taken = {n: counts["engine_outputs"] for n, counts in measured.items() if counts.get("engine_outputs")}
+    if taken:
+        n, count = max(taken.items())
+        result.fail("engine_G", f"graph: at n = {n}, {count} of the x̄_i your {name} returned are the very nodes of "
+                                "the engine's G (g.gradient_graph().outputs); build them with your own sweep")
+
+
 def check(name, student_fn, verbose=True):
-    """Check a student's solution of exercise `name`: values, cost over a range of n, robustness.
+    """Check a student's solution of exercise `name`: values, cost over a range of n, robustness, orientation.
 
     Prints the verdict (unless verbose=False) and returns a CheckResult (ok, messages, failures, counts, slopes).
     """
@@ -198,9 +258,13 @@ def check(name, student_fn, verbose=True):
         judge_visits_once(result, name, tallies)
         measured = {n: run(exercise, student_fn, Problem(exercise.family, n))[1] for n in exercise.sizes}
         judge_cost(result, name, measured, exercise.bounds)
+        judge_own_graph(result, name, measured)
         judge_repeatable(result, exercise, student_fn)
-        if exercise.probe:
-            exercise.probe(result, name, student_fn, Problem(shared_subexpressions, 3))
+        if exercise.probe_order and any(kind in result.failures for kind in VALUE_KINDS):
+            result.messages.append("  (the orientation check waits for right values)")
+        elif exercise.probe_order:
+            probe_orientation(result, name, student_fn, Problem(shared_subexpressions, 3), exercise.label,
+                              exercise.probe_order)
     except NotImplementedError:
         result.fail("not_implemented", f"{name} is not written yet: replace `raise NotImplementedError` with your code")
     except StudentError as error:

@@ -10,6 +10,7 @@ FORMULAS = {
     "1": lambda n: 1,
     "n": lambda n: n,
     "n + 1": lambda n: n + 1,
+    "2n": lambda n: 2 * n,
     "n(n+1)/2": lambda n: n * (n + 1) // 2,
     "n^2": lambda n: n**2,
     "1 + n + n^2": lambda n: 1 + n + n**2,
@@ -25,9 +26,15 @@ def describe_growth(sizes, counts):
     return f"{', '.join(f'{c:,}' for c in counts)} (at n = {', '.join(map(str, sizes))})"
 
 
+def number(value, spec=".6g"):
+    """A number for messages, never `-0`: what rounds to zero (-0.0, -0.04 at one decimal) is written without a sign."""
+    text = format(float(value), spec)
+    return format(0.0, spec) if float(text) == 0 else text
+
+
 def slope_text(slope):
     """A slope for messages: 2.0 for a measured one."""
-    return "?" if np.isnan(slope) else f"{slope:.1f}"
+    return "?" if np.isnan(slope) else number(slope, ".1f")
 
 
 @dataclass

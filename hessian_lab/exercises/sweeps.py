@@ -2,11 +2,12 @@
 
 from collections import Counter
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from .. import ops
 from ..counting import record
 
-_tallies = []
+_tallies = ContextVar("hessian_lab_exercise_tallies", default=())  # this context's open tallies, like counting's blocks
 
 
 def local_partials(node, values=None):
@@ -19,7 +20,7 @@ def local_partials(node, values=None):
     if not node.args:
         return ()
     record(**({"build_visits": 1} if values is None else {"visits": 1}))
-    for tally in _tallies:
+    for tally in _tallies.get():
         tally[node] += 1
     return ops.local_partials(node, values)
 
@@ -28,8 +29,8 @@ def local_partials(node, values=None):
 def tally():
     """Inside the block, count how often local_partials was called for each node: `with tally() as t: ...; t[node]`."""
     counts = Counter()
-    _tallies.append(counts)
+    token = _tallies.set(_tallies.get() + (counts,))
     try:
         yield counts
     finally:
-        _tallies.remove(counts)
+        _tallies.reset(token)

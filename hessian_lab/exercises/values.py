@@ -2,7 +2,10 @@
 
 import numpy as np
 
+from .result import number
+
 RTOL = 1e-8  # the engine's and a student's sums may add in another order; anything real is far bigger
+VALUE_KINDS = ("values", "offset", "factor", "zero")  # the failures that mean some returned number is wrong
 
 
 def as_array(got, shape):
@@ -22,23 +25,30 @@ def wrong_entries(got, expected):
     return ~np.isclose(got, expected, rtol=RTOL, atol=RTOL * scale)
 
 
+def matches(got, expected):
+    """True if every entry agrees with the expected one up to rounding."""
+    return not wrong_entries(got, expected).any()
+
+
 def entry(label, index):
     """`H[1, 2]` for the label "H" and the index (1, 2)."""
     return f"{label}[{', '.join(map(str, index))}]"
 
 
 def constant_pattern(pairs):
-    """If every entry of every run is off by one same constant (or one same factor), a sentence saying so."""
+    """If every entry of every run is 0, or off by one same constant, or one same factor: a kind and a sentence."""
     got = np.concatenate([g.ravel() for g, _ in pairs])
     expected = np.concatenate([e.ravel() for _, e in pairs])
+    if not got.any():
+        return "zero", "every entry is 0, on every function: is the answer filled in, or its accumulator never updated?"
     offset = got - expected
     if np.allclose(offset, offset[0], rtol=0, atol=RTOL * max(1.0, abs(offset[0]))) and offset[0] != 0:
-        return "offset", f"every entry is off by the same constant, {offset[0]:+.6g}, on every function"
+        return "offset", f"every entry is off by the same constant, {number(offset[0], '+.6g')}, on every function"
     nonzero = expected != 0
     if nonzero.any() and np.all(got[~nonzero] == 0):
         factor = got[nonzero] / expected[nonzero]
         if np.allclose(factor, factor[0], rtol=RTOL) and factor[0] != 1:
-            return "factor", f"every entry is {factor[0]:.6g} times the right one, on every function"
+            return "factor", f"every entry is {number(factor[0])} times the right one, on every function"
     return None
 
 
@@ -65,7 +75,7 @@ def judge(result, label, runs):
         worst = np.unravel_index(np.argmax(np.where(mask, np.abs(array - expected), -1)), mask.shape)
         result.fail(
             "values",
-            f"values: on {problem.name}, {entry(label, worst)} is {array[worst]:.6g} but should be "
-            f"{expected[worst]:.6g} (off by {array[worst] - expected[worst]:+.3g}); "
+            f"values: on {problem.name}, {entry(label, worst)} is {number(array[worst])} but should be "
+            f"{number(expected[worst])} (off by {number(array[worst] - expected[worst], '+.3g')}); "
             f"{int(mask.sum())} of {mask.size} entries are wrong",
         )
