@@ -12,12 +12,14 @@ import argparse
 import itertools
 import json
 import math
+import pathlib
 import sys
 
 import numpy as np
 
 from . import api
 from .errors import HessianLabError, ParseError
+from .memory import GROWTH
 from .parse import parse
 
 USER_ERROR = 2
@@ -28,6 +30,8 @@ An expression that starts with '-' needs a space first, " -x^2", or goes after -
     hessian-lab grad --at x=1 -- -x^2
 """
 MAX_ORDER = 8  # each order multiplies the derivative graphs by 2 to 3: the cap keeps a typo from running for hours
+MAX_VISITS = 5 * 10**7  # about a minute of the per-node engine: a larger tensor is refused before it starts
+MAX_ENTRIES = 10**6  # more entries than a terminal can usefully show
 
 
 def whole_number(low, high):
@@ -58,7 +62,7 @@ def build_parser():
     grad = commands.add_parser("grad", help="the gradient at a point")
     hessian = commands.add_parser("hessian", help="the Hessian at a point, by any method of the assignment")
     tensor = commands.add_parser("tensor", help="all k-th order partial derivatives at a point")
-    draw = commands.add_parser("draw", help="draw f's graph beside its gradient graph G")
+    draw = commands.add_parser("draw", help="draw the gradient graph G: f's graph above its mirrored adjoint graph")
     for command in (grad, hessian, tensor, draw):
         command.add_argument("expression", help='course syntax, like "z + sin(x^2 + y*exp(z))"')
     for command in (grad, hessian, tensor):
@@ -110,7 +114,10 @@ def constant_value(name, text):
             f"--at {name}={text.strip()}: a value must be a finite number or a constant expression like 1/3, "
             f"not an expression in {', '.join(names)}"
         )
-    return float(f([]))
+    try:
+        return float(f([]))
+    except HessianLabError as error:
+        raise HessianLabError(f"--at {name}={text.strip()}: {error}") from None
 
 
 def parse_with_variables(text):
@@ -121,10 +128,27 @@ def parse_with_variables(text):
     return f, names
 
 
+def check_tensor_size(n, k, m):
+    """Refuse, before any work, a tensor whose nested construction or printout is out of all proportion.
+
+    Nesting makes C(n+j-2, j-1) passes at level j over graphs that grow by up to GROWTH per order, and the
+    printout has n^k entries: both are sized from n, k and m before anything runs.
+    """
+    visits = sum(math.comb(n + j - 2, j - 1) * m * GROWTH ** (j - 1) for j in range(1, k + 1))
+    if visits > MAX_VISITS or n**k > MAX_ENTRIES:
+        raise HessianLabError(
+            f"--order {k} with {n} variables means {n**k:,} entries and about {visits:.2g} node visits "
+            f"(the limit is {MAX_VISITS:.0e} visits and {MAX_ENTRIES:,} entries); use a lower --order or fewer variables"
+        )
+
+
 def compute(args):
     """Run grad, hessian or tensor: the result as a JSON-ready dict, with the work done if --stats."""
     f, names = parse_with_variables(args.expression)
     point = read_point(args.at, names)
+    if args.command == "tensor":
+        api.check_order(len(names), args.order)  # before tracing: a result too large for memory is refused at once
+        check_tensor_size(len(names), args.order, api.trace(f, len(names), at=point).m)
     result = {"expression": args.expression, "variables": names, "point": dict(zip(names, point.tolist()))}
     if args.command == "grad":
         value, stats = api.gradient(f, point, return_stats=True)
@@ -217,14 +241,15 @@ def run_draw(args):
 
     from . import plots
 
+    output = args.output if pathlib.Path(args.output).suffix else f"{args.output}.png"  # what savefig would write
     figure = plots.draw_gradient_graph(graph)
     try:
-        figure.savefig(args.output)
+        figure.savefig(output)
     except (OSError, ValueError) as error:
-        raise HessianLabError(f"cannot save the drawing to {args.output}: {error}") from None
+        raise HessianLabError(f"cannot save the drawing to {output}: {error}") from None
     finally:
         plt.close(figure)
-    print(f"drew f ({graph.num_nodes} nodes) and its gradient graph G into {args.output}")
+    print(f"drew f ({graph.num_nodes} nodes) and its gradient graph G into {output}")
     return 0
 
 

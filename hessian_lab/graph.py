@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 
-from .errors import BranchError, HessianLabError, ShapeError, TraceError
+from .errors import BranchError, DomainError, HessianLabError, ShapeError, TraceError
 from .forward import evaluate
 from .node import Node, count_edges, current_trace, to_text, topological_order
 from .ops import constant
@@ -124,7 +124,7 @@ def _as_output(result):
         except OverflowError:
             value = float("inf")
         if not np.isfinite(value):
-            raise TraceError(f"f returned {result!r:.40}, which is not a finite number")
+            raise DomainError(f"f returned {result!r:.40}, which is not a finite number")
         return constant(value)
     kind = f"an array of shape {result.shape}" if isinstance(result, np.ndarray) else f"a {type(result).__name__}"
     raise TraceError(f"f must return one scalar (a node or a number), but it returned {kind}: {result!r:.60}")

@@ -95,6 +95,7 @@ def hessian_by_hvp(graph, point):
 
 def hvp(graph, point, v):
     """H v in one pass: push the tangent v forward through G and read it at G's outputs x̄ (Pearlmutter 1994)."""
+    record_method("hvp product")
     G = gradient_graph(graph)
     values = G.values(point)
     tangents = {x: float(vi) for x, vi in zip(graph.inputs, v)}

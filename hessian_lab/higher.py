@@ -4,10 +4,11 @@ import math
 
 import numpy as np
 
+from . import memory
 from .backprop import backprop, gradient_graph
 from .counting import record_details, record_method
 from .forward import evaluate
-from .node import count_edges, topological_order
+from .node import count_edges, next_node_id, topological_order
 
 
 def nested_tensor(graph, point, k, symmetric=True):
@@ -23,12 +24,15 @@ def nested_tensor(graph, point, k, symmetric=True):
     f_values = graph.values(point)  # f's own domain is checked even where no derivative graph reaches it
     levels = [{(): graph.output}]
     for order in range(1, k):  # symbolic levels: each derivative node of the level before, backpropped as a graph
-        below = {}
+        below, first_id = {}, next_node_id()
         for alpha, node in levels[-1].items():
             adjoints = gradient_graph(graph).outputs if order == 1 else backprop(node, graph.inputs)
             for i in range(alpha[-1] if symmetric and alpha else 0, n):
                 below[alpha + (i,)] = adjoints[i]
         levels.append(below)
+        if order < k - 1:
+            entries_next = math.comb(n + order - 1, order) if symmetric else n ** (order + 1)
+            memory.check_next_level(next_node_id() - first_id, len(below), entries_next, k)
     tensor = np.zeros((n,) * k)  # the numeric level writes straight into the result: no dict of n^k floats
     values = evaluate(topological_order(levels[-1].values()), point, dict(f_values))
     for alpha, node in levels[-1].items():

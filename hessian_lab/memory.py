@@ -88,8 +88,8 @@ def estimate(graph, method, k=2, pattern_nnz=None, live_series=None):
     if method == "edge_pushing":
         pairs = n * (n + 1) // 2 if pattern_nnz is None else 2 * pattern_nnz
         return EDGE * pairs + nodes * NODE + result
-    if method == "nested":
-        graphs = sum(math.comb(n + j - 2, j - 1) * nodes * GROWTH ** (j - 1) for j in range(1, k)) * NODE
+    if method == "nested":  # the levels' growth is checked as they are built (check_next_level)
+        graphs = sum(math.comb(n + j - 2, j - 1) for j in range(1, k)) * nodes * NODE
         return G + graphs + result
     if method == "taylor":
         directions = math.comb(n + k - 1, k)
@@ -110,6 +110,21 @@ def live_nodes(graph):
             j += 1
         most = max(most, live)
     return most
+
+
+def check_next_level(built_nodes, entries_now, entries_next, k):
+    """Refuse the next level of nested derivatives if it would grow past the memory left, judged by the level just built.
+
+    The next level builds entries_next derivative graphs where this one built entries_now, each up to GROWTH
+    times larger: built_nodes * (entries_next / entries_now) * GROWTH new nodes.
+    """
+    needed = built_nodes * entries_next / max(entries_now, 1) * GROWTH * NODE
+    available = available_bytes()
+    if needed > HEADROOM * available:
+        raise MemoryLimitError(
+            f"method 'nested' would need about {needed / 2**30:.1f} GiB for its next level of derivative graphs "
+            f"(k = {k}), more than the {available / 2**30:.1f} GiB this process can still use; use {CHEAPER['nested']}"
+        )
 
 
 def check(graph, method, k=2, pattern_nnz=None):

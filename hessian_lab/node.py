@@ -16,6 +16,11 @@ from .errors import NodeConversionError, TraceError
 _next_id = itertools.count().__next__
 
 
+def next_node_id():
+    """The id the next node will get (taking it, harmlessly): how many nodes a step built is a difference of two."""
+    return _next_id()
+
+
 class Node:
     """One elementary operation: its op name, its argument nodes, and a parameter.
 
