@@ -22,17 +22,18 @@ def backprop(output, wrt, at=None, over=None):
         return [0.0] * len(wrt)
     order = topological_order([output]) if over is None else over
     contributions = {output: [1.0]}
-    for node in reversed(order):
-        terms = contributions.get(node)
-        if terms is None or not node.args:
-            continue
-        adjoint = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "adjoint")
-        for arg, partial in zip(node.args, ops.local_partials(node, at)):
-            term = None if arg.op == "const" else ops.times(adjoint, partial)
-            if term is not None:
-                contributions.setdefault(arg, []).append(term)
+    with np.errstate(all="ignore"):  # numpy scalars overflow quietly here; `finite` raises the named error instead
+        for node in reversed(order):
+            terms = contributions.get(node)
+            if terms is None or not node.args:
+                continue
+            adjoint = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "adjoint")
+            for arg, partial in zip(node.args, ops.local_partials(node, at)):
+                term = None if arg.op == "const" else ops.times(adjoint, partial)
+                if term is not None:
+                    contributions.setdefault(arg, []).append(term)
+        adjoints = [ops.sum(contributions[w]) if w in contributions else 0.0 for w in wrt]
     record_sweep(at, len(order))
-    adjoints = [ops.sum(contributions[w]) if w in contributions else 0.0 for w in wrt]
     return adjoints if at is None else [finite(a, w, "adjoint") for a, w in zip(adjoints, wrt)]
 
 

@@ -51,15 +51,16 @@ def jvp(outputs, tangents, at=None):
     """
     order = topological_order(outputs)
     dots = {x: t for x, t in tangents.items() if ops.number_of(t) != 0}
-    for node in order:
-        incoming = [(k, dots[a]) for k, a in enumerate(node.args) if a in dots]
-        if not incoming:
-            continue
-        partials = ops.local_partials(node, at)
-        terms = [ops.times(partials[k], dot) for k, dot in incoming]
-        terms = [t for t in terms if t is not None]
-        if terms:
-            dots[node] = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "tangent")
+    with np.errstate(all="ignore"):  # numpy scalars overflow quietly here; `finite` raises the named error instead
+        for node in order:
+            incoming = [(k, dots[a]) for k, a in enumerate(node.args) if a in dots]
+            if not incoming:
+                continue
+            partials = ops.local_partials(node, at)
+            terms = [ops.times(partials[k], dot) for k, dot in incoming]
+            terms = [t for t in terms if t is not None]
+            if terms:
+                dots[node] = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "tangent")
     record_sweep(at, len(order))
     return [dots.get(o, 0.0) if isinstance(o, Node) else 0.0 for o in outputs]
 

@@ -101,7 +101,8 @@ PRIMITIVES = {
                          doc="The logistic function 1 / (1 + e ** -x), computed stably."),
     "softplus": Primitive(_softplus, lambda a, y: (sigmoid(a),), public=True,
                           doc="log(1 + e ** x), computed stably: a smooth relu whose derivative is sigmoid(x)."),
-    # Kinks: the derivative at 0 is taken as 0, as PyTorch and JAX do; AD differentiates the branch that ran.
+    # Kinks: the derivative at 0 is taken as 0, as PyTorch does (and JAX for relu; its abs takes 1 there, jax#37820);
+    # AD differentiates the branch that ran.
     # Every method, Taylor mode included, reads this convention from these partials.
     "abs": Primitive(np.abs, lambda a, y: (sign(a),), public=True,
                      doc="|x|, with derivative sign(x), taken as 0 at the kink x = 0."),

@@ -37,9 +37,10 @@ def hessian_edge_pushing(graph, point):
     record_method("edge_pushing")
     values = graph.values(point)
     sweep = EdgePushing(graph.output)
-    for node in reversed(graph.nodes):
-        if node.args:
-            sweep.eliminate(node, values)
+    with np.errstate(all="ignore"):  # overflow is caught below, as a DomainError, not a warning
+        for node in reversed(graph.nodes):
+            if node.args:
+                sweep.eliminate(node, values)
     record(passes=1, visits=len(graph.nodes))
     record_details(edges_pushed=sweep.pushed, edges_created=sweep.created, max_live_edges=sweep.max_live)
     index = {x: x.param for x in graph.inputs}

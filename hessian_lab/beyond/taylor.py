@@ -25,7 +25,8 @@ from functools import lru_cache
 import numpy as np
 
 from .. import ops
-from ..counting import record, record_details, record_method, uncounted
+from ..counting import record, record_details, record_method
+from ..fast.second_order import second_order_rule
 from ..errors import DomainError
 from ..higher import fill_symmetric
 from ..node import Node, to_text, topological_order
@@ -67,20 +68,21 @@ class TaylorSweep:
         values = graph.values(point)
         last_use = {a: position for position, node in enumerate(graph.nodes) for a in node.args}
         series = {}
-        for position, node in enumerate(graph.nodes):
-            if node.op == "input":
-                y = self.constant_series(values[node])
-                y[:, 1] = self.directions[:, node.param]
-            else:
-                y = self.node_series(node, series)
-                y[:, 0] = values[node]  # the primal value, from the domain-checked forward pass
-            if not np.all(np.isfinite(y)):
-                raise DomainError(f"a Taylor coefficient of node #{node.id}: {to_text(node)} is not a finite number: "
-                                  "a derivative overflows at this point")
-            series[node] = y
-            for a in set(node.args):
-                if last_use[a] == position:
-                    del series[a]  # a series no later node reads: free its (directions, k+1) array
+        with np.errstate(all="ignore"):  # a coefficient that overflows is a DomainError below, not a warning
+            for position, node in enumerate(graph.nodes):
+                if node.op == "input":
+                    y = self.constant_series(values[node])
+                    y[:, 1] = self.directions[:, node.param]
+                else:
+                    y = self.node_series(node, series)
+                    y[:, 0] = values[node]  # the primal value, from the domain-checked forward pass
+                if not np.all(np.isfinite(y)):
+                    raise DomainError(f"a Taylor coefficient of node #{node.id}: {to_text(node)} is not a finite number: "
+                                      "a derivative overflows at this point")
+                series[node] = y
+                for a in set(node.args):
+                    if last_use[a] == position:
+                        del series[a]  # a series no later node reads: free its (directions, k+1) array
         record(passes=len(self.directions), visits=len(graph.nodes) * len(self.directions))
         return self.interpolate(series[graph.output][:, self.k])
 
@@ -104,14 +106,15 @@ class TaylorSweep:
         The partials come from the primitive's row, as a template graph; w_k's coefficients up to j-1 need
         only y's up to j-1, so each degree evaluates the template once more with y known that far.
         """
-        template = partials_template(node.op, node.param, len(node.args))
+        template, order = partials_template(node.op, node.param, len(node.args))
         y = self.constant_series(call_forward(node.op, [a[0, 0] for a in args], node.param))
         for j in range(1, self.k + 1):
             known = {**dict(zip(template.inputs, args)), template.output: y}
-            for t in template.order:
+            for t in order:
                 known[t] = self.node_series(t, known)
-                known[t][:, 0] = call_forward(t.op, [known[a][0, 0] for a in t.args], t.param) if t.args else t.param
-            w = [known[p] if isinstance(p, Node) else self.constant_series(p) for p in template.partials]
+                known[t][:, 0] = call_forward(t.op, [known[a][0, 0] if a.op != "const" else a.param for a in t.args],
+                                              t.param)
+            w = [known[p] if isinstance(p, Node) else self.constant_series(p) for p in template.first]
             y[:, j] = sum(self.convolve(a, wk, j, 1, j, np.arange(1, j + 1) / j) for a, wk in zip(args, w))
         return y
 
@@ -176,22 +179,13 @@ def general_binomial(r, b):
 
 
 
-class PartialsTemplate:
-    """An op's first partials as a graph on fresh inputs a_k and output y, for rows with no series rule of their own."""
-
-    def __init__(self, op, param, arity):
-        self.inputs = [Node("input", (), k) for k in range(arity)]
-        self.output = Node(op, tuple(self.inputs), param)
-        with uncounted():
-            self.partials = list(ops.local_partials(self.output))
-        nodes = topological_order([p for p in self.partials if isinstance(p, Node)])
-        self.order = [t for t in nodes if t.op != "input" and t is not self.output]
-
-
 @lru_cache(maxsize=256)
 def partials_template(op, param, arity):
-    """The cached PartialsTemplate of an op (bounded: one per (op, exponent, arity))."""
-    return PartialsTemplate(op, param, arity)
+    """An op's first partials as a template graph on fresh inputs a_k and output y (its SecondOrderRule's), and
+    the nodes to evaluate for them, in order: for the rows of the table with no series rule of their own."""
+    rule = second_order_rule(op, param, arity)
+    nodes = topological_order([p for p in rule.first if isinstance(p, Node)])
+    return rule, [t for t in nodes if t.op not in ("input", "const") and t is not rule.output]
 
 
 def call_forward(op, args, param):
