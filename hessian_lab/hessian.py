@@ -12,18 +12,24 @@ from .forward import evaluate, jvp
 from .node import topological_order
 
 
-def hessian_rows(graph, point, prune=True):
-    """Row i of H is ∇(e_iᵀ∇f): one backprop over G_i (G with output x̄_i) back to x. n passes, O(n m).
+def row_pass(graph, point, prune=True):
+    """backprop_row(i): one numeric backprop over G_i at the point, which yields the whole row i of H.
 
     With prune (the default) a pass visits only the nodes x̄_i depends on; without, it sweeps all of G.
     """
-    record_method("rows")
     G = gradient_graph(graph)
     values = G.values(point)
     over = None if prune else G.nodes
+    return lambda i: backprop(G.output(i), graph.inputs, at=values, over=over)
+
+
+def hessian_rows(graph, point, prune=True):
+    """Row i of H is ∇(e_iᵀ∇f): one backprop over G_i (G with output x̄_i) back to x. n passes, O(n m)."""
+    record_method("rows")
+    backprop_row = row_pass(graph, point, prune)
     H = np.empty((graph.n, graph.n))
     for i in range(graph.n):
-        H[i] = backprop(G.output(i), graph.inputs, at=values, over=over)
+        H[i] = backprop_row(i)
     return H
 
 
@@ -34,13 +40,11 @@ def hessian_naive(graph, point, prune=True):
     so its visits are exactly n times those of the rows method.
     """
     record_method("naive")
-    G = gradient_graph(graph)
-    values = G.values(point)
-    over = None if prune else G.nodes
+    backprop_row = row_pass(graph, point, prune)
     H = np.empty((graph.n, graph.n))
     for i in range(graph.n):
         for j in range(graph.n):
-            H[i, j] = backprop(G.output(i), graph.inputs, at=values, over=over)[j]
+            H[i, j] = backprop_row(i)[j]
     return H
 
 
