@@ -3,8 +3,9 @@
 - Pattern: a node whose second local partial s_kl is not identically zero couples every input that
   argument k depends on with every input that argument l depends on (the nonlinear interaction domains).
 - Colouring: greedy star colouring (Gebremedhin, Manne and Pothen, SIAM Review 2005): a distance-1
-  colouring in which every path on four vertices uses at least three colours. A banded Hessian of
-  half-bandwidth β gets 2β+1 colours.
+  colouring in which every path on four vertices uses at least three colours. The natural vertex order
+  comes first; largest-first and smallest-last are tried only while the colours exceed a certified lower
+  bound. A banded Hessian of half-bandwidth β gets 2β+1 colours, an arrowhead 2.
 - Products: H D, with one 0/1 column of D per colour, in one vectorised sweep of the compiled tape.
 - Recovery is direct: for each nonzero H[i, j], j is the only neighbour of i in its colour (or i the only
   one of j in its), so H[i, j] is one entry of H D.
@@ -20,6 +21,7 @@ from ..memory import PATTERN_BYTES, SET_ENTRY
 from .tape import _NonlinearGroup, tape_of
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
+SEEN_TWICE = -1  # in greedy_star_colouring's `around`: two or more neighbours have this colour (never a vertex)
 
 
 def hessian_pattern(tape):
@@ -61,36 +63,158 @@ def hessian_pattern(tape):
     return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
 
 
-def star_colouring(pattern):
-    """Greedy star colouring of the adjacency graph of a symmetric pattern (GMP 2005, StarColoringAlg1)."""
-    n = pattern.shape[0]
-    adj = [[w for w in pattern.indices[pattern.indptr[v] : pattern.indptr[v + 1]].tolist() if w != v] for v in range(n)]
+def adjacency(pattern):
+    """Each vertex's neighbours in the adjacency graph of a symmetric pattern: its row's columns, minus itself."""
+    return [[w for w in pattern.indices[pattern.indptr[v] : pattern.indptr[v + 1]].tolist() if w != v]
+            for v in range(pattern.shape[0])]
+
+
+def greedy_star_colouring(adj, order):
+    """Greedy star colouring visiting vertices in `order` (GMP 2005, StarColoringAlg1): each takes the smallest colour
+    that no neighbour has and that closes no two-coloured path on four vertices v–w–x–y.
+
+    v may not take, for each neighbour w: if w is uncoloured, any colour around w (v–w–x would pair with a later w);
+    if w is coloured, w's colour and `guarded[w]`, the colours of those neighbours x of w that have a second neighbour
+    coloured like w. `around[x]` maps each colour around x to its first neighbour of that colour, or to SEEN_TWICE.
+    Both only grow, and are updated as each vertex is coloured, so a vertex costs its degree times the colours in
+    use instead of a walk over its neighbours' neighbours (n steps per leaf around an arrowhead's hub). The result is
+    the same colouring as the textbook loop, which the tests keep as the oracle.
+    """
+    n = len(adj)
     colour = [-1] * n
-    forbidden = [-1] * (n + 1)
-    for v in range(n):
+    around = [{} for _ in range(n)]
+    guarded = [set() for _ in range(n)]
+    for v in order:
+        forbidden = set()
         for w in adj[v]:
-            if colour[w] >= 0:
-                forbidden[colour[w]] = v
-        for w in adj[v]:
-            for x in adj[w]:
-                if x == v or colour[x] < 0:
-                    continue
-                if colour[w] < 0 or any(y != w and colour[y] == colour[w] for y in adj[x]):
-                    forbidden[colour[x]] = v
-        c = 0
-        while forbidden[c] == v:
-            c += 1
+            if colour[w] < 0:
+                forbidden.update(around[w])
+            else:
+                forbidden.add(colour[w])
+                forbidden |= guarded[w]
+        c = len(forbidden)  # the smallest colour not forbidden: len(forbidden) when they are 0, 1, ..., c-1
+        if c and max(forbidden) != c - 1:
+            c = 0
+            while c in forbidden:
+                c += 1
         colour[v] = c
+        for x in adj[v]:  # v may be x's second neighbour coloured c: then x's colour is guarded at both
+            earlier = around[x].get(c)
+            if earlier is None:
+                around[x][c] = v
+                continue
+            if earlier != SEEN_TWICE:
+                around[x][c] = SEEN_TWICE
+                if colour[x] >= 0:
+                    guarded[earlier].add(colour[x])
+            if colour[x] >= 0:
+                guarded[v].add(colour[x])
+        for w in adj[v]:  # v itself may have two neighbours coloured like w: then v's colour is guarded at w
+            if around[v].get(colour[w]) == SEEN_TWICE:
+                guarded[w].add(c)
     return np.array(colour, dtype=np.intp)
 
 
+def largest_first(adj):
+    """Vertices by decreasing degree (ties in natural order), so that a hub is coloured before its many leaves."""
+    return np.argsort([-len(ws) for ws in adj], kind="stable").tolist()
+
+
+def smallest_last(adj):
+    """Smallest-last order (Matula and Beck): repeatedly remove a vertex of least remaining degree, colour in reverse.
+
+    Each vertex then has few already-coloured neighbours when its turn comes; buckets of vertices by remaining degree
+    (insertion-ordered dicts, so ties go to the earliest) keep it O(n + m).
+    """
+    degree = [len(ws) for ws in adj]
+    buckets = [{} for _ in range(max(degree, default=0) + 1)]
+    for v, d in enumerate(degree):
+        buckets[d][v] = None
+    removed = [False] * len(adj)
+    removal = []
+    lowest = 0
+    for _ in range(len(adj)):
+        lowest = max(lowest - 1, 0)  # removing a vertex lowers its neighbours' degrees by at most one
+        while not buckets[lowest]:
+            lowest += 1
+        v = next(iter(buckets[lowest]))
+        del buckets[lowest][v]
+        removed[v] = True
+        removal.append(v)
+        for w in adj[v]:
+            if not removed[w]:
+                del buckets[degree[w]][w]
+                degree[w] -= 1
+                buckets[degree[w]][w] = None
+    return removal[::-1]
+
+
+def colours_lower_bound(pattern):
+    """A number of colours no star colouring of the pattern can go below: a colouring that reaches it is optimal.
+
+    Each certificate holds for any star colouring:
+    - one colour once there is a vertex, two once there is an edge (its ends differ);
+    - three when some edge u–w has another neighbour at each end, x of u and y of w: either x ≠ y and x–u–w–y is a
+      path on four vertices, which two colours could only alternate along, or x = y and u, w, x is a triangle;
+    - a clique, grown greedily from each vertex of high enough degree: its vertices are pairwise adjacent, so
+      pairwise differently coloured (β+1 on a band of half-bandwidth β, whose optimum 2β+1 lies above it).
+    It is not the largest number of nonzeros in a row: an arrowhead's hub row is full, yet two colours suffice.
+    """
+    n = pattern.shape[0]
+    rows = np.repeat(np.arange(n), np.diff(pattern.indptr))
+    off_diagonal = rows != pattern.indices
+    u, w = rows[off_diagonal], pattern.indices[off_diagonal]
+    degree = np.bincount(u, minlength=n)
+    best = 0 if n == 0 else 1 if len(u) == 0 else 2
+    if np.any((degree[u] >= 2) & (degree[w] >= 2)):
+        best = 3
+
+    def neighbours(v):
+        """The vertices adjacent to v."""
+        return set(pattern.indices[pattern.indptr[v] : pattern.indptr[v + 1]].tolist()) - {v}
+
+    for v in np.argsort(-degree, kind="stable").tolist():
+        if degree[v] + 1 <= best:
+            break  # no clique through v, nor through any later vertex, can be larger
+        clique, candidates = 1, neighbours(v)
+        while candidates:
+            member = min(candidates)
+            clique += 1
+            candidates &= neighbours(member)
+        best = max(best, clique)
+    return best
+
+
+ORDERINGS = (largest_first, smallest_last)  # degree-based orders (GMP 2005), tried after the natural one
+
+
+def star_colouring(pattern, lower_bound=None):
+    """Greedy star colouring of the adjacency graph of a symmetric pattern, in the order that needs the fewest colours.
+
+    The natural order comes first; only if it uses more colours than the lower bound (by default colours_lower_bound)
+    are largest-first and smallest-last tried, keeping the first colouring with the fewest colours. On bands, blocks
+    and diagonals the natural order is already optimal; on an arrowhead it uses n colours, largest-first two.
+    """
+    adj = adjacency(pattern)
+    best = greedy_star_colouring(adj, range(len(adj)))
+    bound = colours_lower_bound(pattern) if lower_bound is None else lower_bound
+    for ordering in ORDERINGS:
+        if len(best) == 0 or best.max() + 1 <= bound:
+            break
+        colour = greedy_star_colouring(adj, ordering(adj))
+        if colour.max() < best.max():
+            best = colour
+    return best
+
+
 class SparsePlan:
-    """Pattern, colours, seed matrix and recovery map of one compiled tape: everything but the numbers."""
+    """Pattern, colours and their lower bound, seed matrix and recovery map of one compiled tape: all but the numbers."""
 
     def __init__(self, tape, pattern):
         self.tape = tape
         self.pattern = pattern
-        self.colours = star_colouring(pattern)
+        self.colours_lower_bound = colours_lower_bound(pattern)
+        self.colours = star_colouring(pattern, self.colours_lower_bound)
         self.num_colours = int(self.colours.max()) + 1 if len(self.colours) else 0
         n = tape.n
         self.seed = np.zeros((n, self.num_colours))
@@ -144,7 +268,8 @@ def sparse_hessian(graph, point):
     if plan is None:
         record_details(colours=graph.n, pattern="dense")
         return sp.csr_matrix(tape_of(graph).hessian_at(point))
-    record_details(colours=plan.num_colours, pattern="sparse", nnz=int(plan.pattern.nnz))
+    record_details(colours=plan.num_colours, colours_lower_bound=plan.colours_lower_bound, pattern="sparse",
+                   nnz=int(plan.pattern.nnz))
     return plan.hessian(point)
 
 
@@ -155,5 +280,5 @@ def hessian_colouring(graph, point):
         record_method("tape")
         return tape_of(graph).hessian_at(point)
     record_method("colouring")
-    record_details(colours=plan.num_colours)
+    record_details(colours=plan.num_colours, colours_lower_bound=plan.colours_lower_bound)
     return plan.hessian(point).toarray()
