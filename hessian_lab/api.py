@@ -5,6 +5,7 @@ layer are pure functions of a graph and a checked point; they count their own wo
 """
 
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -17,7 +18,7 @@ from .counting import counting
 from .errors import HessianLabError, MemoryLimitError, ShapeError
 from .fast.sparse import hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
 from .fast.tape import hessian_tape, tape_of
-from .graph import as_point
+from .forward import as_point
 from .hessian_operator import HessianOperator
 from .hessian import (hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric,
                       hvp as hessian_vector_product)
@@ -39,21 +40,28 @@ USES_G = {"rows", "naive", "symmetric", "hvp", "nested"}  # the methods that swe
 DENSE_LIMIT_BYTES = 2 * 2**30
 
 
+MAX_ORDER = 32  # numpy arrays have at most 32 axes on numpy 1.x (64 on 2.x)
+
+
 def check_dense_fits(n, k):
-    """Raise a MemoryLimitError if a dense float64 array of shape (n,)*k would exceed DENSE_LIMIT_BYTES."""
-    needed = 8 * n**k
-    if needed > DENSE_LIMIT_BYTES:
+    """Raise a MemoryLimitError if a dense float64 array of shape (n,)*k would exceed DENSE_LIMIT_BYTES (sized by logs)."""
+    if n > 1 and k * math.log2(n) + 3 > math.log2(DENSE_LIMIT_BYTES):
+        shape = "x".join([str(n)] * k) if k <= 4 else f"{n}^{k}"
+        exponent = k * math.log2(n) + 3 - 30
+        size = f"{2 ** exponent:.3g} GiB" if exponent < 1000 else f"2^{exponent:.0f} GiB"
         raise MemoryLimitError(
-            f"a dense {'x'.join([str(n)] * k)} result needs {needed / 2**30:.1f} GiB, more than the "
+            f"a dense {shape} result needs {size}, more than the "
             f"{DENSE_LIMIT_BYTES / 2**30:.0f} GiB limit; use hl.sparse_hessian or Hessian-vector products (hl.hvp)"
         )
 
 
 def check_order(n, k):
-    """k as an int: a whole number >= 1 (numpy integers too) whose dense (n,)*k result fits in memory."""
+    """k as an int: a whole number from 1 to MAX_ORDER (numpy integers too) whose dense (n,)*k result fits in memory."""
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 1:
         raise HessianLabError(f"k must be a whole number >= 1, not {k!r}")
     check_dense_fits(n, int(k))
+    if k > MAX_ORDER:
+        raise HessianLabError(f"k = {k} is above {MAX_ORDER}, the most axes a numpy array may have (numpy 1.x)")
     return int(k)
 
 
@@ -133,8 +141,12 @@ def _gradient(graph, point, return_stats):
 def _hessian(graph, point, method, return_stats, options):
     """∇²f by a checked method; "auto" resolves here, and its choice is checked against the options."""
     chosen = fastest_exact(graph) if method == "auto" else method
-    if method == "auto":
-        check_options(HESSIAN_METHODS[chosen], chosen, options)
+    if method == "auto" and options:
+        try:
+            check_options(HESSIAN_METHODS[chosen], chosen, options)
+        except HessianLabError as error:
+            raise HessianLabError(f"the default method \"auto\" chose {chosen!r} here: {error}; name the method "
+                                  "the option belongs to, e.g. method='rows'") from None
     extra = {"chosen_by": "auto"} if method == "auto" else {}
     check_memory(graph, chosen)
     return _run(graph, chosen, lambda: HESSIAN_METHODS[chosen](graph, point, **options), return_stats, **extra)

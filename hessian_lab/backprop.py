@@ -1,10 +1,13 @@
 """Backprop, and the gradient graph G it builds: f's graph plus its mirrored adjoint graph."""
 
+import numbers
+
 import numpy as np
 
 from . import ops
 from .counting import record_graph
-from .forward import evaluate, finite, record_sweep
+from .errors import HessianLabError
+from .forward import evaluate, finite, local_partials_at, record_sweep
 from .node import Node, count_edges, topological_order
 
 
@@ -18,6 +21,9 @@ def backprop(output, wrt, at=None, over=None):
     One call is one pass, and returns its result: nothing accumulates between calls.
     """
     if not isinstance(output, Node):
+        if not isinstance(output, numbers.Real):
+            raise HessianLabError(f"backprop differentiates one node (or a number), not a {type(output).__name__}: "
+                                  f"{output!r:.60}; for row i of G, pass G.output(i)")
         record_sweep(at, 0 if over is None else len(over))
         return [0.0] * len(wrt)
     order = topological_order([output]) if over is None else over
@@ -28,7 +34,8 @@ def backprop(output, wrt, at=None, over=None):
             if terms is None or not node.args:
                 continue
             adjoint = ops.sum(terms) if at is None else finite(ops.sum(terms), node, "adjoint")
-            for arg, partial in zip(node.args, ops.local_partials(node, at)):
+            partials = ops.local_partials(node) if at is None else local_partials_at(node, at)
+            for arg, partial in zip(node.args, partials):
                 term = None if arg.op == "const" else ops.times(adjoint, partial)
                 if term is not None:
                     contributions.setdefault(arg, []).append(term)

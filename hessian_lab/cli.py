@@ -231,7 +231,7 @@ def run_derivative(args):
 
 
 def run_draw(args):
-    """The draw command: f's graph beside its gradient graph G, saved to an image file."""
+    """The draw command: the gradient graph G (f's graph above its mirror), saved to an image file."""
     f, names = parse_with_variables(args.expression)
     graph = api.trace(f, len(names))
     import matplotlib
@@ -249,7 +249,7 @@ def run_draw(args):
         raise HessianLabError(f"cannot save the drawing to {output}: {error}") from None
     finally:
         plt.close(figure)
-    print(f"drew f ({graph.num_nodes} nodes) and its gradient graph G into {output}")
+    print(f"drew f ({graph.num_nodes} node{'s' if graph.num_nodes != 1 else ''}) and its gradient graph G into {output}")
     return 0
 
 

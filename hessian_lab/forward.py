@@ -2,17 +2,51 @@
 hands on a number that is not finite."""
 
 import math
+import numbers
 
 import numpy as np
 
 from . import ops
 from .counting import record
-from .errors import DomainError
+from .errors import DomainError, HessianLabError, ShapeError
 from .node import Node, to_text, topological_order
 
 
+def as_point(x0, n=None, name="x0"):
+    """x0 as a finite float64 vector (of length n, if given), or a ShapeError / HessianLabError saying why not.
+
+    Only real numbers are accepted: text ("1"), booleans and complex numbers are refused, not converted.
+    """
+    if type(x0) is np.ndarray and x0.dtype == np.float64 and x0.ndim == 1 and (n is None or len(x0) == n) \
+            and np.isfinite(x0).all():
+        return x0  # already checked (the fast path of every internal call)
+    raw = np.asarray(x0) if not isinstance(x0, np.ndarray) else x0
+    if isinstance(x0, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in x0):
+        raise HessianLabError(f"{name} must hold real numbers, not booleans: {x0!r:.60}")
+    bad_kind = raw.dtype.kind in "USVbcmM" or (raw.dtype.kind == "O" and not all(
+        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in raw.ravel()))
+    if bad_kind or raw.dtype.kind == "O" and raw.ndim == 0:
+        raise HessianLabError(f"{name} must be a 1-D array of real numbers, not {type(x0).__name__} {x0!r:.60}")
+    try:
+        point = raw.astype(float)
+    except OverflowError:
+        raise HessianLabError(f"{name} holds a number too large for a float: {x0!r:.60}") from None
+    if point.ndim != 1:
+        raise ShapeError(f"{name} must be 1-D, but it has shape {point.shape}")
+    if n is not None and len(point) != n:
+        raise ShapeError(f"{name} has {len(point)} entries, but the trace has n = {n} inputs")
+    bad = np.flatnonzero(~np.isfinite(point))
+    if bad.size:
+        raise HessianLabError(f"{name}[{bad[0]}] = {point[bad[0]]} is not a finite number")
+    return point
+
+
 def evaluate(order, point, values=None):
-    """Forward pass: the value of each node of `order` (topological) at `point`, added to `values`."""
+    """Forward pass: the value of each node of `order` (topological) at `point`, added to `values`.
+
+    The point is checked (a finite float vector, long enough for every input the nodes read).
+    """
+    point = as_point(point, name="the point")
     values = {} if values is None else values
     computed = 0
     with np.errstate(all="ignore"):
@@ -20,6 +54,8 @@ def evaluate(order, point, values=None):
             if node in values:
                 continue
             if node.op == "input":
+                if node.param >= len(point):
+                    raise ShapeError(f"the graph reads x[{node.param}], but the point has only {len(point)} entries")
                 values[node] = point[node.param]
             elif node.op == "const":
                 values[node] = node.param
@@ -31,6 +67,28 @@ def evaluate(order, point, values=None):
             computed += 1
     record(evaluations=computed)
     return values
+
+
+def finite_partials(partials, node):
+    """Numeric local partials, if all finite; else a DomainError naming the node (a skipped 0 * inf would hide it)."""
+    for partial in partials:
+        if not math.isfinite(partial):
+            raise DomainError(
+                f"a local partial of node #{node.id}: {to_text(node)} is {partial}, not a finite number: a derivative "
+                "overflows at this point"
+            )
+    return partials
+
+
+def local_partials_at(node, at):
+    """The node's numeric local partials at the values `at`, checked: a missing value or a non-finite partial is named."""
+    try:
+        return finite_partials(ops.local_partials(node, at), node)
+    except KeyError as missing:
+        raise HessianLabError(
+            f"`at` has no value for node #{missing.args[0].id}: {to_text(missing.args[0])}; compute the values of "
+            "every node the sweep reads with hl.evaluate(hl.topological_order([output]), point)"
+        ) from None
 
 
 def finite(value, node, what):
@@ -56,7 +114,7 @@ def jvp(outputs, tangents, at=None):
             incoming = [(k, dots[a]) for k, a in enumerate(node.args) if a in dots]
             if not incoming:
                 continue
-            partials = ops.local_partials(node, at)
+            partials = ops.local_partials(node) if at is None else local_partials_at(node, at)
             terms = [ops.times(partials[k], dot) for k, dot in incoming]
             terms = [t for t in terms if t is not None]
             if terms:

@@ -6,8 +6,8 @@ import threading
 
 import numpy as np
 
-from .errors import BranchError, DomainError, HessianLabError, ShapeError, TraceError
-from .forward import evaluate
+from .errors import BranchError, DomainError, MemoryLimitError, ShapeError, TraceError
+from .forward import as_point, evaluate
 from .node import Node, count_edges, current_trace, to_text, topological_order
 from .ops import constant
 
@@ -38,30 +38,6 @@ class Inputs:
 
     def __repr__(self):
         return f"<{len(self._nodes)} input nodes x[0..{len(self._nodes) - 1}]>"
-
-
-def as_point(x0, n=None, name="x0"):
-    """x0 as a finite float64 vector (of length n, if given), or a ShapeError / HessianLabError saying why not.
-
-    Only real numbers are accepted: text ("1"), booleans and complex numbers are refused, not converted.
-    """
-    raw = np.asarray(x0) if not isinstance(x0, np.ndarray) else x0
-    bad_kind = raw.dtype.kind in "USVbcmM" or (raw.dtype.kind == "O" and not all(
-        isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in raw.ravel()))
-    if bad_kind or raw.dtype.kind == "O" and raw.ndim == 0:
-        raise HessianLabError(f"{name} must be a 1-D array of real numbers, not {type(x0).__name__} {x0!r:.60}")
-    try:
-        point = raw.astype(float)
-    except OverflowError:
-        raise HessianLabError(f"{name} holds a number too large for a float: {x0!r:.60}") from None
-    if point.ndim != 1:
-        raise ShapeError(f"{name} must be 1-D, but it has shape {point.shape}")
-    if n is not None and len(point) != n:
-        raise ShapeError(f"{name} has {len(point)} entries, but the trace has n = {n} inputs")
-    bad = np.flatnonzero(~np.isfinite(point))
-    if bad.size:
-        raise HessianLabError(f"{name}[{bad[0]}] = {point[bad[0]]} is not a finite number")
-    return point
 
 
 class _Tracer:
@@ -107,6 +83,9 @@ def trace(f, n, at=None, graph_class=None):
     token = current_trace.set(tracer)
     try:
         result = f(Inputs(inputs))
+    except MemoryError:
+        raise MemoryLimitError(f"tracing f on n = {n} inputs ran out of memory while building its graph; "
+                               "use a smaller n, or a function written with hl.sum and hl.dot (fewer nodes)") from None
     finally:
         current_trace.reset(token)
     return (graph_class or Graph)(inputs, _as_output(result), tracer.branches)

@@ -8,7 +8,8 @@
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .errors import HessianLabError, ShapeError
+from .errors import ShapeError
+from .forward import as_point
 
 
 class HessianOperator(LinearOperator):
@@ -26,14 +27,12 @@ class HessianOperator(LinearOperator):
         super().__init__(dtype=np.float64, shape=(graph.n, graph.n))
 
     def matvec(self, v):
-        """H v; a v of the wrong shape is a ShapeError (scipy's own check gives a bare ValueError), NaN or inf a
-        HessianLabError."""
-        shape = np.shape(v)
+        """H v; v is checked as hl.hvp checks it (shape (n,) or (n, 1), finite real numbers), with named errors."""
+        shape = np.shape(v) if not isinstance(v, str) else ()
         if shape not in ((self.graph.n,), (self.graph.n, 1)):
             raise ShapeError(f"v must have shape ({self.graph.n},) to match x, not {shape}")
-        if not np.all(np.isfinite(v)):
-            raise HessianLabError("v has an entry that is not a finite number")
-        return super().matvec(v)
+        as_point(np.ravel(np.asarray(v, dtype=object)) if len(shape) == 2 else v, self.graph.n, "v")
+        return super().matvec(np.asarray(v, dtype=float))
 
     def _matvec(self, v):
         """One Hessian-vector product: a tangent pushed forward through G."""

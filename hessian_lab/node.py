@@ -30,7 +30,8 @@ class Node:
     """
 
     __slots__ = ("op", "args", "param", "id")
-    INFIX = {}  # op -> the operator written between its arguments ("+"); filled from the primitive table by ops
+    INFIX = {}  # op -> the operator written between its arguments ("+"); set from the primitive table by ops
+    FUNCTIONS = frozenset()  # the names of hl's functions of nodes (hl.sin, ...); set from the table by ops
 
     def __init__(self, op, args=(), param=None):
         self.op = op
@@ -73,6 +74,15 @@ class Node:
 
     __int__ = __index__ = __complex__ = __float__
 
+    def _not_differentiable(self, *other):
+        raise NodeConversionError(
+            f"{to_text(self)} is a graph node: //, %, round(), math.floor and math.trunc are steps whose derivative "
+            "is 0 or undefined, so they are not graph operations; write f with + - * / ** and hl.sin, hl.exp, ..."
+        )
+
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _not_differentiable
+    __round__ = __trunc__ = __floor__ = __ceil__ = _not_differentiable
+
     def __bool__(self):
         raise NodeConversionError(
             f"the truth value of the node {to_text(self)} is undefined; compare it explicitly, e.g. `if x[0] > 0:`"
@@ -87,7 +97,8 @@ class Node:
                 left, right = (v if isinstance(v, Node) else np.asarray(v).item() for v in inputs)
                 return Comparison(_COMPARISON_UFUNCS[ufunc], left, right)
         name = ufunc.__name__
-        hint = f"hl.{name}" if name in _HL_FUNCTIONS else "hessian_lab's functions (hl.sin, hl.exp, ...)"
+        known = {"absolute": "abs"}.get(name, name)
+        hint = f"hl.{known}" if known in Node.FUNCTIONS | {"sum", "dot"} else "hessian_lab's functions (hl.sin, ...)"
         raise NodeConversionError(
             f"numpy's {name} got the graph node {to_text(self)}; numpy cannot differentiate it. Use {hint} instead."
         )
@@ -96,7 +107,6 @@ class Node:
 _ARITHMETIC_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.power, np.negative, np.positive}
 _COMPARISON_UFUNCS = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
                       np.equal: "==", np.not_equal: "!="}
-_HL_FUNCTIONS = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "abs", "absolute", "sum", "dot", "log1p"}
 
 
 class Comparison:

@@ -12,6 +12,7 @@ backprop routine builds graphs or numbers alike.
 """
 
 import builtins
+import itertools
 import math
 import numbers
 from typing import Callable, NamedTuple, Optional
@@ -297,12 +298,23 @@ def dot(coefficients, terms):
     return apply("dot", *terms, param=c)
 
 
+# Local partials evaluated by the whole process, in any thread or context: the exercise checker compares it with
+# what its own counting block saw, so work run elsewhere (a thread, a fresh contextvars.Context) cannot hide.
+_partials_evaluated = itertools.count()
+
+
+def partials_evaluated():
+    """How many local partials the process has evaluated so far (reading it counts as one more)."""
+    return next(_partials_evaluated)
+
+
 def local_partials(node, values=None):
     """The node's local partials, one per argument: graph nodes when `values` is None, else numbers at those values.
 
     Every sweep, the engine's and a student's, differentiates through here, so each call is counted (`partials`).
     """
     record(partials=1)
+    next(_partials_evaluated)
     if values is None:
         return call(node.op, PRIMITIVES[node.op].partials, node.args, node.param, node)
     args = [values[a] for a in node.args]
@@ -344,6 +356,7 @@ def _attach_operators():
     Node.__pos__ = lambda self: self
     Node.__abs__ = globals()["abs"]
     Node.INFIX = {op: row.infix for op, row in PRIMITIVES.items() if row.infix}
+    Node.FUNCTIONS = frozenset(FUNCTIONS)
 
 
 _attach_operators()

@@ -2,8 +2,10 @@
 planted mistakes and cheats with the right message, and the exercise notebooks run to every self-check."""
 
 import ast
+import contextvars
 import importlib.util
 import shutil
+import threading
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -339,6 +341,44 @@ def test_backprop_by_the_engine_paused_behind_dummy_visits_is_rejected():
     result = check("backprop", disguised)
     assert failed_with(result, "passes", "your backprop made 1 numeric engine pass")
     assert failed_with(result, "partials", "2 per operation node")
+
+
+@pytest.mark.parametrize("elsewhere", ["context", "thread"])
+def test_backprop_run_in_another_context_or_thread_is_rejected(elsewhere):
+    """The same cheat with the engine's gradient run where the sealed counter cannot see it: it still shows."""
+    def run_elsewhere(work):
+        """work() in a fresh contextvars.Context, or in another thread."""
+        if elsewhere == "context":
+            return contextvars.Context().run(work)
+        result = []
+        thread = threading.Thread(target=lambda: result.append(work()))
+        thread.start()
+        thread.join()
+        return result[0]
+
+    def disguised(g, x0):
+        """A cheat: one dummy counted call per node, and the real gradient computed out of the checker's sight."""
+        values = hl.evaluate(g.nodes, x0)
+        for node in g.nodes:
+            hl.exercises.local_partials(node, values)
+        return run_elsewhere(lambda: g.gradient(x0))
+
+    result = check("backprop", disguised)
+    assert failed_with(result, "hidden", "local partials outside any counted sweep"), result.report()
+
+
+def test_equal_looking_numbers_are_written_with_enough_digits():
+    """An answer off by round-off of float32 shows where it differs, not '2.15968 but should be 2.15968'."""
+    result = check("hessian_rows", lambda g, x0: SOLUTIONS["hessian_rows"](g, x0).astype(np.float32))
+    message = next(m for m in result.messages if "should be" in m)
+    got, expected = message.split(" is ")[1].split(" but should be ")
+    assert got != expected.split(" ")[0], message
+
+
+def test_a_nan_answer_is_not_also_called_accumulating():
+    """nan != nan, but two identical nan answers are the same answer."""
+    result = check("backprop", lambda g, x0: np.full(g.n, np.nan))
+    assert "repeat" not in result.failures, result.report()
 
 
 def test_gradient_graph_that_returns_the_engines_G_is_rejected():

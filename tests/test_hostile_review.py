@@ -262,3 +262,86 @@ def test_the_tape_checks_length_and_branches():
         g.tape().hessian([-1.0, 1.0])
     with pytest.raises(hl.BranchError):
         g.tape().gradient([-1.0, 1.0])
+
+
+# The second review, after the reshape: what it found, each as a test.
+
+def test_a_redefined_row_gets_fresh_rules_in_every_fast_path(monkeypatch):
+    """A row redefined under the same name (a notebook cell run again) is never answered by the old row's cached rules."""
+    from hessian_lab.ops import PRIMITIVES, Primitive, apply
+
+    name = "cube_redefined_test"
+    f = lambda x: apply(name, x[0]) * x[1]  # noqa: E731
+    monkeypatch.setitem(PRIMITIVES, name, Primitive(lambda a: a**3, lambda a, y: (3 * a,)))  # a wrong partial
+    for method in ("tape", "edge_pushing"):
+        hl.hessian(f, [1.0, 2.0], method=method)
+    monkeypatch.setitem(PRIMITIVES, name, Primitive(lambda a: a**3, lambda a, y: (3 * a * a,)))
+    expected = hl.hessian(f, [1.0, 2.0], method="rows")
+    assert np.array_equal(expected, [[12.0, 3.0], [3.0, 0.0]])
+    for method in ("tape", "edge_pushing", "colouring"):
+        np.testing.assert_allclose(hl.hessian(f, [1.0, 2.0], method=method), expected, rtol=1e-14)
+    np.testing.assert_allclose(hl.derivative_tensor(f, [1.0, 2.0], 2, method="taylor"), expected, rtol=1e-14)
+
+
+@pytest.mark.parametrize("k", [10**5, 10**20, 33])
+def test_an_impossible_order_is_refused_at_once_by_name(k):
+    """Orders whose result could never exist are refused from logarithms, never by computing n**k."""
+    with pytest.raises(hl.HessianLabError, match="GiB|axes"):
+        hl.derivative_tensor(F2, [1.0, 2.0], k)
+    with pytest.raises(hl.HessianLabError, match="axes"):
+        hl.derivative_tensor(lambda x: x[0] ** 2, [1.0], 65)
+
+
+def test_the_hessian_operator_checks_its_vectors_like_hvp():
+    """matvec with huge ints or text is a named error, as hl.hvp's v is."""
+    op = hl.hessian_operator(F2, [1.0, 2.0])
+    for v in ([10**400, 0], ["1", "0"]):
+        with pytest.raises(hl.HessianLabError, match="v"):
+            op.matvec(v)
+    np.testing.assert_allclose(op.matvec([1.0, 0.0]), [4.0, 2.0])
+
+
+def test_the_low_level_sweeps_name_their_mistakes():
+    """hl.evaluate checks its point; hl.backprop names a missing value and a list passed as its output."""
+    g = hl.trace(F2, 2)
+    with pytest.raises(hl.ShapeError, match="x\\[1\\]"):
+        hl.evaluate(g.nodes, [1.0])
+    with pytest.raises(hl.HessianLabError, match="real numbers"):
+        hl.evaluate(g.nodes, ["1", "2"])
+    with pytest.raises(hl.HessianLabError, match="`at` has no value"):
+        hl.backprop(g.output, g.inputs, at={})
+    G = g.gradient_graph()
+    with pytest.raises(hl.HessianLabError, match="G.output\\(i\\)"):
+        hl.backprop(G.outputs, g.inputs, at=G.evaluate([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("f", [lambda x: x[0] // x[1], lambda x: x[0] % 2, lambda x: round(x[0])],
+                         ids=["floordiv", "mod", "round"])
+def test_steps_on_nodes_are_a_named_conversion_error(f):
+    """//, % and round() on nodes say why they are refused, instead of a raw TypeError."""
+    with pytest.raises(hl.NodeConversionError, match="graph node"):
+        hl.gradient(f, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("method", ["auto", "tape", "colouring", "edge_pushing"])
+def test_the_fast_paths_name_the_node_whose_derivative_overflows(method):
+    """log(x0) x1 at 1e-200: the fast paths say which node of f it was, not only the template's div."""
+    with pytest.raises(hl.DomainError, match=r"node #\d+: log\(x\[0\]\)"):
+        hl.hessian(lambda x: hl.log(x[0]) * x[1], [1e-200, 1.0], method=method)
+
+
+def test_booleans_in_a_list_are_refused():
+    """[True, 2.0] would become [1.0, 2.0] silently."""
+    with pytest.raises(hl.HessianLabError, match="booleans"):
+        hl.hessian(F2, [True, 2.0])
+
+
+def test_tracing_out_of_memory_is_a_memory_limit_error():
+    """A trace too big for the address space stops with a MemoryLimitError, not a raw MemoryError."""
+    code, out = run_capped("""
+        try:
+            hl.gradient(lambda x: sum(100 * (x[i + 1] - x[i] ** 2) ** 2 for i in range(len(x) - 1)), np.ones(3_000_000))
+        except hl.MemoryLimitError as error:
+            print("refused:", error)
+    """, cap_gib=1)
+    assert code == 0 and "refused: tracing f" in out, out

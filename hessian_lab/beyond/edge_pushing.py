@@ -22,6 +22,7 @@ import numpy as np
 from .. import ops
 from ..counting import record, record_details, record_method
 from ..errors import DomainError
+from ..node import to_text
 from ..fast.second_order import second_order_rule
 
 
@@ -107,7 +108,7 @@ def local_derivatives(node, values):
 
     Affine nodes (a linear form in the primitive table) have constant first partials and no second ones; the
     others come from the primitive table
-    differentiated twice (hessian_lab.second_order), and only the structurally nonzero second partials are
+    differentiated twice (hessian_lab.fast.second_order), and only the structurally nonzero second partials are
     kept. Repeated arguments, as in x * x, are merged: their partials add up.
     """
     slot, args = {}, []
@@ -119,7 +120,11 @@ def local_derivatives(node, values):
         partials, hessian, nonlinear = ops.local_partials(node, values), None, []
     else:
         rule = second_order_rule(node.op, node.param, len(node.args))
-        partials, hessian = rule.evaluate([values[a] for a in node.args], values[node])
+        try:
+            partials, hessian = rule.evaluate([values[a] for a in node.args], values[node])
+        except DomainError as error:
+            raise DomainError(f"a derivative of {node.op} is not a finite number at node #{node.id}: "
+                              f"{to_text(node)} ({error})") from None
         nonlinear = [(p, q) for p, q in rule.structural_second() if p <= q]
     first = [0.0] * len(args)
     for arg, partial in zip(node.args, partials):

@@ -179,13 +179,18 @@ def general_binomial(r, b):
 
 
 
-@lru_cache(maxsize=256)
 def partials_template(op, param, arity):
     """An op's first partials as a template graph on fresh inputs a_k and output y (its SecondOrderRule's), and
     the nodes to evaluate for them, in order: for the rows of the table with no series rule of their own."""
     rule = second_order_rule(op, param, arity)
+    return rule, _template_order(rule)
+
+
+@lru_cache(maxsize=256)
+def _template_order(rule):
+    """The nodes of a rule's first-partial templates to evaluate, in order (cached per rule, hence per row)."""
     nodes = topological_order([p for p in rule.first if isinstance(p, Node)])
-    return rule, [t for t in nodes if t.op not in ("input", "const") and t is not rule.output]
+    return [t for t in nodes if t.op not in ("input", "const") and t is not rule.output]
 
 
 def call_forward(op, args, param):

@@ -16,6 +16,7 @@ from ..counting import counting
 from ..errors import HessianLabError
 from ..forward import evaluate
 from ..node import Node, count_edges, to_text, topological_order
+from ..ops import partials_evaluated
 from .cost import Bound, judge_cost
 from .probe import probe_orientation
 from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PROBLEMS, shared_subexpressions, tanh_mlp
@@ -75,8 +76,8 @@ NO_SHORTCUTS = Bound("shortcuts", "calls of the engine's finished method", lambd
                      "the exercise is to build the answer from G and hl.backprop yourself")
 NO_HIDDEN_PARTIALS = Bound(
     "hidden", "local partials outside any counted sweep", lambda n, c: 0,
-    "every local partial is counted wherever it is applied (hessian_lab.ops.local_partials too), so a sweep "
-    "goes through hl.backprop, or through hl.exercises.local_partials, which counts it")
+    "every local partial is counted wherever it is applied (hessian_lab.ops.local_partials too, and in another "
+    "thread or context), so a sweep goes through hl.backprop, or through hl.exercises.local_partials, which counts it")
 
 EXERCISES = {
     "backprop": Exercise(
@@ -177,15 +178,17 @@ def run(exercise, student_fn, problem):
     point = problem.point()
     g = trace(problem.f, problem.n, at=point)
     reference = reference_sizes(trace(problem.f, problem.n, at=point))
+    before = partials_evaluated()
     with counting(sealed=True) as counter, tally() as visits:
         raw = call_student(student_fn, exercise.args(g, point), problem)
+    elsewhere = partials_evaluated() - before - 1 - counter.partials  # work done in another thread or context
     try:
         answer, built = exercise.read(raw, g, point), exercise.sizes_of(raw, g)
     except Exception as error:
         raise StudentError(f"on {problem.name}, it returned {type(raw).__name__} {raw!r:.80}, which is not an "
                            f"answer of the kind the docstring asks for ({type(error).__name__}: {error})") from error
     counts = {**counter.as_dict(), "partials": counter.partials, "shortcuts": len(counter.methods),
-              "hidden": max(0, counter.partials - counter.visits - counter.build_visits)}
+              "hidden": max(0, counter.partials - counter.visits - counter.build_visits) + max(0, elsewhere)}
     return answer, {**counts, **built, **reference}, visits
 
 
@@ -220,7 +223,7 @@ def judge_repeatable(result, exercise, student_fn):
     """Two calls on the same input must return identical numbers: nothing may accumulate between calls."""
     problem = VALUE_PROBLEMS[0]
     first, second = (np.asarray(run(exercise, student_fn, problem)[0], dtype=float) for _ in range(2))
-    if np.array_equal(first, second):
+    if np.array_equal(first, second, equal_nan=True):
         result.note(f"robustness: a second call on {problem.name} returned identical numbers")
     else:
         result.fail("repeat", f"robustness: a second call on {problem.name} returned other numbers; does something "

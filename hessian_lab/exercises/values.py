@@ -52,6 +52,15 @@ def constant_pattern(pairs):
     return None
 
 
+def distinct(got, expected):
+    """Both numbers written with just enough digits (6 to 17) that they read differently where they differ."""
+    for digits in range(6, 18):
+        texts = number(got, f".{digits}g"), number(expected, f".{digits}g")
+        if texts[0] != texts[1]:
+            return texts
+    return texts
+
+
 def judge(result, label, runs):
     """Check runs of (problem, got, expected) and record in `result` which entry is wrong, where, by how much."""
     pairs, wrong = [], []
@@ -73,9 +82,10 @@ def judge(result, label, runs):
         wrong = wrong[:1]
     for problem, array, expected, mask in wrong:
         worst = np.unravel_index(np.argmax(np.where(mask, np.abs(array - expected), -1)), mask.shape)
+        got_text, expected_text = distinct(array[worst], expected[worst])
         result.fail(
             "values",
-            f"values: on {problem.name}, {entry(label, worst)} is {number(array[worst])} but should be "
-            f"{number(expected[worst])} (off by {number(array[worst] - expected[worst], '+.3g')}); "
+            f"values: on {problem.name}, {entry(label, worst)} is {got_text} but should be "
+            f"{expected_text} (off by {number(array[worst] - expected[worst], '+.3g')}); "
             f"{int(mask.sum())} of {mask.size} entries are wrong",
         )

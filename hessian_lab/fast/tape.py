@@ -168,9 +168,19 @@ class _NonlinearGroup:
         state[self] = (args, None)
 
     def partials(self, V, state, second):
-        """Evaluate first (and second) local partials for the whole group at the current values."""
+        """Evaluate first (and second) local partials for the whole group; a DomainError names the first failing node."""
         args, _ = state[self]
-        state[self] = (args, self.rule.evaluate(args, V[self.slice], second))
+        y = V[self.slice]
+        try:
+            state[self] = (args, self.rule.evaluate(args, y, second))
+        except DomainError:
+            for i, node in enumerate(self.nodes):
+                try:
+                    self.rule.evaluate([a[i] for a in args], y[i], second)
+                except DomainError as error:
+                    raise DomainError(f"a derivative of {self.op} is not a finite number at node #{node.id}: "
+                                      f"{to_text(node)} ({error})") from None
+            raise
 
     def tangent(self, T, state):
         """T[node] = Σ_k p_k T[arg_k] for every direction at once."""
