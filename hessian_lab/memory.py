@@ -21,6 +21,7 @@ PATTERN_BYTES = 256 * 2**20  # sparsity detection gives up (the Hessian is treat
 SET_ENTRY = 64  # one index in a row set of the sparsity pattern
 GROWTH = 3.0  # how much a nested derivative's graph grows per order at most (measured: 1.5 to 2.6)
 HEADROOM = 0.8  # the share of the available memory a method may plan to use
+SMALL = 64 * 2**20  # below this, a method runs without asking the operating system what is left (a hot path)
 CHEAPER = {
     "rows": "hl.hvp for a few products, or hl.sparse_hessian if H is sparse",
     "naive": "method='rows' (n times fewer visits) or hl.hvp",
@@ -131,6 +132,8 @@ def check(graph, method, k=2, pattern_nnz=None):
     """Raise a MemoryLimitError if `method` would need more than HEADROOM of the memory this process may use."""
     live = live_nodes(graph) if method == "taylor" else None
     needed = estimate(graph, method, k, pattern_nnz, live)
+    if needed < SMALL:
+        return
     available = available_bytes()
     if needed > HEADROOM * available:
         raise MemoryLimitError(
