@@ -15,10 +15,10 @@ from .backprop import gradient as backprop_gradient, gradient_graph
 from .beyond.edge_pushing import hessian_edge_pushing
 from .beyond.taylor import taylor_tensor
 from .counting import counting
-from .errors import HessianLabError, MemoryLimitError, ShapeError
+from .errors import HessianLabError, MemoryLimitError
 from .fast.sparse import hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
 from .fast.tape import hessian_tape, tape_of
-from .forward import as_point
+from .forward import as_point, check_vector
 from .hessian_operator import HessianOperator
 from .hessian import (hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric,
                       hvp as hessian_vector_product)
@@ -80,14 +80,6 @@ def check_options(function, method, options):
     if unknown:
         offer = f"its options are: {', '.join(accepted)}" if accepted else "it takes no options"
         raise HessianLabError(f"method {method!r} does not take {', '.join(map(repr, unknown))}; {offer}")
-
-
-def check_vector(v, n):
-    """v as a finite float vector of length n, the direction of a Hessian-vector product."""
-    shape = np.shape(v) if not isinstance(v, str) else ()
-    if shape != (n,):
-        raise ShapeError(f"v must have shape ({n},) to match x0, not {shape}")
-    return as_point(v, n, "v")
 
 
 def fastest_exact(graph):

@@ -14,7 +14,6 @@ class Counter:
     - passes / visits: numeric sweeps (backward or tangent) and the nodes they swept;
     - builds / build_visits: symbolic sweeps that built new graph nodes (a mirrored adjoint graph);
     - evaluations: nodes whose value a forward pass computed;
-    - partials: local-partial rules applied, the unit of work no sweep can avoid (not part of a method's stats);
     - graphs: (name, nodes, edges) of every graph a build produced;
     - methods: the finished methods (Hessian and tensor methods of the engine) that ran, by name;
     - details: what a method measured beyond these (colours, edges pushed, ...), merged into its stats.
@@ -27,7 +26,6 @@ class Counter:
     def __init__(self, sealed=False):
         for field in self.FIELDS:
             setattr(self, field, 0)
-        self.partials = 0
         self.sealed = sealed
         self.graphs = []
         self.methods = []

@@ -41,6 +41,14 @@ def as_point(x0, n=None, name="x0"):
     return point
 
 
+def check_vector(v, n):
+    """v as a finite float vector of length n, the direction of a Hessian-vector product."""
+    shape = np.shape(v) if not isinstance(v, str) else ()
+    if shape != (n,):
+        raise ShapeError(f"v must have shape ({n},) to match x0, not {shape}")
+    return as_point(v, n, "v")
+
+
 def evaluate(order, point, values=None):
     """Forward pass: the value of each node of `order` (topological) at `point`, added to `values`.
 

@@ -8,8 +8,7 @@
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .errors import ShapeError
-from .forward import as_point
+from .forward import check_vector
 
 
 class HessianOperator(LinearOperator):
@@ -28,11 +27,9 @@ class HessianOperator(LinearOperator):
 
     def matvec(self, v):
         """H v; v is checked as hl.hvp checks it (shape (n,) or (n, 1), finite real numbers), with named errors."""
-        shape = np.shape(v) if not isinstance(v, str) else ()
-        if shape not in ((self.graph.n,), (self.graph.n, 1)):
-            raise ShapeError(f"v must have shape ({self.graph.n},) to match x, not {shape}")
-        as_point(np.ravel(np.asarray(v, dtype=object)) if len(shape) == 2 else v, self.graph.n, "v")
-        return super().matvec(np.asarray(v, dtype=float))
+        if np.shape(v) == (self.graph.n, 1):  # a column, as scipy allows: checked flat, returned as a column
+            return super().matvec(check_vector(np.ravel(np.asarray(v, dtype=object)), self.graph.n)[:, None])
+        return super().matvec(check_vector(v, self.graph.n))
 
     def _matvec(self, v):
         """One Hessian-vector product: a tangent pushed forward through G."""

@@ -12,6 +12,7 @@ import math
 import resource
 
 from .errors import MemoryLimitError
+from .fast.tape import JACOBIAN_BYTES
 
 FLOAT = 8  # one float64 in an array
 PY_FLOAT = 40  # a Python float and the list or dict slot that holds it
@@ -76,10 +77,8 @@ def estimate(graph, method, k=2, pattern_nnz=None, live_series=None):
     n, nodes = graph.n, graph.num_nodes
     result = dense_bytes(n, k)
     G = 4 * nodes * NODE  # |G| is at most about 4 times |f| in nodes, each held with its value
-    tape = nodes * 4 * FLOAT + min(FLOAT * nodes * n, 256 * 2**20)  # slots, groups, and the Jacobian it keeps
-    if method in ("rows", "naive", "symmetric", "hvp"):
-        return G + 2 * result
-    if method == "forward_over_forward":
+    tape = nodes * 4 * FLOAT + min(FLOAT * nodes * n, JACOBIAN_BYTES)  # slots, groups, and the Jacobian it keeps
+    if method in ("rows", "naive", "symmetric", "hvp", "forward_over_forward"):  # G (or a tangent graph) and H
         return G + 2 * result
     if method == "tape":
         return tape + 4 * result
@@ -120,6 +119,8 @@ def check_next_level(built_nodes, entries_now, entries_next, k):
     times larger: built_nodes * (entries_next / entries_now) * GROWTH new nodes.
     """
     needed = built_nodes * entries_next / max(entries_now, 1) * GROWTH * NODE
+    if needed < SMALL:
+        return
     available = available_bytes()
     if needed > HEADROOM * available:
         raise MemoryLimitError(

@@ -20,7 +20,6 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from . import series
-from .counting import record
 from .errors import DomainError, HessianLabError, ShapeError
 from .node import Node
 
@@ -311,9 +310,9 @@ def partials_evaluated():
 def local_partials(node, values=None):
     """The node's local partials, one per argument: graph nodes when `values` is None, else numbers at those values.
 
-    Every sweep, the engine's and a student's, differentiates through here, so each call is counted (`partials`).
+    Every sweep, the engine's and a student's, differentiates through here, so each call is counted
+    (partials_evaluated).
     """
-    record(partials=1)
     next(_partials_evaluated)
     if values is None:
         return call(node.op, PRIMITIVES[node.op].partials, node.args, node.param, node)

@@ -2,8 +2,9 @@
 
 Every exercise function receives the trace g = hl.trace(f, n, at=x0) (and x0), so that the orientation
 probe can hand it a StandInTrace through the same door (see probe.py): nothing in the engine is patched.
-The work is counted by a sealed hl.counting block, which `uncounted()` cannot pause, and which sees every
-local partial any sweep applies (`partials`) and every finished engine method that ran (`methods`).
+The work is counted by a sealed hl.counting block, which `uncounted()` cannot pause and which sees every
+finished engine method that ran (`methods`), and by the process-wide count of local partials, which any
+sweep applies in any thread or context (`partials`).
 """
 
 from typing import Callable, NamedTuple, Optional
@@ -181,14 +182,14 @@ def run(exercise, student_fn, problem):
     before = partials_evaluated()
     with counting(sealed=True) as counter, tally() as visits:
         raw = call_student(student_fn, exercise.args(g, point), problem)
-    elsewhere = partials_evaluated() - before - 1 - counter.partials  # work done in another thread or context
+    partials = partials_evaluated() - before - 1  # in any thread or context: work done elsewhere cannot hide
     try:
         answer, built = exercise.read(raw, g, point), exercise.sizes_of(raw, g)
     except Exception as error:
         raise StudentError(f"on {problem.name}, it returned {type(raw).__name__} {raw!r:.80}, which is not an "
                            f"answer of the kind the docstring asks for ({type(error).__name__}: {error})") from error
-    counts = {**counter.as_dict(), "partials": counter.partials, "shortcuts": len(counter.methods),
-              "hidden": max(0, counter.partials - counter.visits - counter.build_visits) + max(0, elsewhere)}
+    counts = {**counter.as_dict(), "partials": partials, "shortcuts": len(counter.methods),
+              "hidden": max(0, partials - counter.visits - counter.build_visits)}
     return answer, {**counts, **built, **reference}, visits
 
 
