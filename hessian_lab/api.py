@@ -16,7 +16,8 @@ from .beyond.edge_pushing import hessian_edge_pushing
 from .beyond.taylor import taylor_tensor
 from .counting import counting
 from .errors import HessianLabError, MemoryLimitError
-from .fast.sparse import hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
+from .fast.sparse import detected_nnz, hessian_colouring, sparse_hessian as colouring_sparse_hessian, sparse_plan
+from .fast.kernel import has_kernel, hessian_kernel
 from .fast.tape import hessian_tape, tape_of
 from .forward import as_point, check_vector
 from .hessian_operator import HessianOperator
@@ -33,8 +34,10 @@ HESSIAN_METHODS = {
     "edge_pushing": hessian_edge_pushing,
     "tape": hessian_tape,
     "colouring": hessian_colouring,
+    "kernel": hessian_kernel,
 }
 TENSOR_METHODS = {"nested": nested_tensor, "taylor": taylor_tensor}
+SPARSE_METHODS = {"colouring", "sparse", "edge_pushing"}  # sized by the Hessian's pattern once it is detected
 USES_G = {"rows", "naive", "symmetric", "hvp", "nested"}  # the methods that sweep the gradient graph G, whose size they report
 
 DENSE_LIMIT_BYTES = 2 * 2**30
@@ -82,8 +85,19 @@ def check_options(function, method, options):
         raise HessianLabError(f"method {method!r} does not take {', '.join(map(repr, unknown))}; {offer}")
 
 
+REUSED = "reused by auto"  # the key, in a graph's cache, that marks a trace auto has already differentiated once
+
+
 def fastest_exact(graph):
-    """The method "auto" stands for: colouring when the pattern needs fewer products than n, else the tape."""
+    """The method "auto" stands for: the compiled kernel from a trace's second Hessian on, where its source is short;
+    else colouring when the pattern needs fewer products than n; else the tape.
+
+    Compiling a kernel costs about as much as 100 of its calls, so a trace used once (hl.hessian(f, x0)) never
+    pays for it; a trace that is reused (Newton's method) pays once, on its second call.
+    """
+    if graph.has_cached(REUSED) and has_kernel(graph):
+        return "kernel"
+    graph.cached(REUSED, lambda: True)
     plan = sparse_plan(graph)
     return "colouring" if plan is not None and plan.num_colours < graph.n else "tape"
 
@@ -106,14 +120,22 @@ def work_report(graph, method, counter, **extra):
 
 
 def check_memory(graph, method, k=2):
-    """Refuse a method whose working memory would not fit, before it starts; sparse methods are sized by their pattern."""
-    try:
+    """Refuse a method whose working memory would not fit, before it starts; sparse methods are sized by their pattern.
+
+    Before the pattern is detected, a sparse method is sized as if H were dense, plus the detection; if that does
+    not fit, the pattern is detected (its memory is bounded) and the method sized by it.
+    """
+    if method not in SPARSE_METHODS:
         memory.check(graph, method, k)
+        return
+    nnz = detected_nnz(graph)
+    try:
+        memory.check(graph, method, k, pattern_nnz=nnz)
     except MemoryLimitError:
-        plan = sparse_plan(graph) if method in ("edge_pushing", "colouring", "sparse") else None
-        if plan is None:
+        if nnz is not None:
             raise
-        memory.check(graph, method, k, pattern_nnz=int(plan.pattern.nnz))
+        sparse_plan(graph)
+        memory.check(graph, method, k, pattern_nnz=detected_nnz(graph))
 
 
 def _run(graph, method, compute, return_stats, **extra):

@@ -140,6 +140,11 @@ class Graph:
                 self._cache[key] = build()
             return self._cache[key]
 
+    def has_cached(self, key):
+        """Whether `cached(key, ...)` has already been built on this graph (it then costs nothing to ask for)."""
+        with self._cache_lock:
+            return key in self._cache
+
     def point(self, x0):
         """x0 checked: a finite vector of length n at which every recorded branch goes the traced way."""
         point = as_point(x0, self.n)

@@ -12,6 +12,7 @@ import math
 import resource
 
 from .errors import MemoryLimitError
+from .fast.kernel import MAX_SOURCE
 from .fast.tape import JACOBIAN_BYTES
 
 FLOAT = 8  # one float64 in an array
@@ -20,6 +21,7 @@ NODE = 250  # a graph node, its args tuple, and the dict entries of a sweep that
 EDGE = 200  # one weight of edge pushing's edge map (a dict of dicts, stored both ways)
 PATTERN_BYTES = 256 * 2**20  # sparsity detection gives up (the Hessian is treated as dense) past this many bytes
 SET_ENTRY = 64  # one index in a row set of the sparsity pattern
+KERNEL_BYTES = 64 * MAX_SOURCE  # a kernel's source, its syntax tree while compiling, and its code
 GROWTH = 3.0  # how much a nested derivative's graph grows per order at most (measured: 1.5 to 2.6)
 HEADROOM = 0.8  # the share of the available memory a method may plan to use
 SMALL = 64 * 2**20  # below this, a method runs without asking the operating system what is left (a hot path)
@@ -31,6 +33,7 @@ CHEAPER = {
     "hvp": "hl.hvp for the products you need, not all n of them",
     "tape": "hl.hvp for a few products, or hl.sparse_hessian if H is sparse",
     "colouring": "hl.sparse_hessian (a sparse result), or hl.hvp",
+    "kernel": "method='tape', or hl.sparse_hessian",
     "edge_pushing": "method='tape', or hl.sparse_hessian",
     "sparse": "hl.hvp for the products you need",
     "nested": "a lower order k, or method='taylor' for small n",
@@ -71,7 +74,8 @@ def dense_bytes(n, k):
 def estimate(graph, method, k=2, pattern_nnz=None, live_series=None):
     """Peak working bytes of `method` on `graph` for a k-th derivative (k = 2 for Hessians).
 
-    pattern_nnz: the Hessian's structural nonzeros where known (None: dense); live_series: the most series
+    pattern_nnz: the Hessian's structural nonzeros once its pattern is detected (n² if dense); None before
+    detection, which the sparse methods then also pay for (PATTERN_BYTES at most); live_series: the most series
     Taylor mode holds at once (from live_nodes).
     """
     n, nodes = graph.n, graph.num_nodes
@@ -83,8 +87,10 @@ def estimate(graph, method, k=2, pattern_nnz=None, live_series=None):
     if method == "tape":
         return tape + 4 * result
     if method in ("colouring", "sparse"):
-        nnz = n * n if pattern_nnz is None else pattern_nnz
-        return PATTERN_BYTES + tape + 3 * FLOAT * nnz + (result if method == "colouring" else 0)
+        detection, nnz = (PATTERN_BYTES, n * n) if pattern_nnz is None else (0, pattern_nnz)
+        return detection + tape + 3 * FLOAT * nnz + (result if method == "colouring" else 0)
+    if method == "kernel":  # its source and code, bounded by MAX_SOURCE; the tape if a value fails (to name it)
+        return KERNEL_BYTES + tape + 2 * result
     if method == "edge_pushing":
         pairs = n * (n + 1) // 2 if pattern_nnz is None else 2 * pattern_nnz
         return EDGE * pairs + nodes * NODE + result

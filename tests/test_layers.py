@@ -19,7 +19,7 @@ LAYERS = [
     ("the primitive table", ["ops"]),
     ("tracing", ["forward", "graph", "families", "parse"]),
     ("backprop and G", ["backprop"]),
-    ("methods", ["memory", "hessian_operator", "hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse",
+    ("methods", ["memory", "hessian_operator", "hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse", "fast.kernel",
                  "beyond", "beyond.taylor", "beyond.edge_pushing"]),
     ("the public layer", ["api"]),
     ("on top", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",

@@ -84,6 +84,20 @@ def test_random_graphs_match_sympy(program):
         assert_round_off(g.hessian(program.point, method=method), exact)
 
 
+@settings(max_examples=150)
+@given(programs())
+def test_fast_paths_equal_the_per_node_rows_method(program):
+    """The fast paths (tape, colouring, sparse, the compiled kernel, and auto on a reused trace) equal rows to 1e-12."""
+    g = hl.trace(program, program.n)
+    rows = g.hessian(program.point, method="rows")
+    scale = 1e-12 * max(1.0, np.abs(rows).max())
+    fast = {method: g.hessian(program.point, method=method) for method in ("tape", "colouring", "kernel")}
+    fast["sparse"] = g.sparse_hessian(program.point).toarray()
+    fast["auto, first call"], fast["auto, reused"] = (g.hessian(program.point) for _ in range(2))
+    for method, H in fast.items():
+        np.testing.assert_allclose(H, rows, rtol=0, atol=scale, err_msg=method)
+
+
 @settings(max_examples=40)
 @given(programs(max_n=3, max_steps=6))
 def test_random_third_derivatives_match_sympy(program):

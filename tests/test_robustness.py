@@ -20,6 +20,7 @@ import pytest
 
 import hessian_lab as hl
 from hessian_lab import ops
+from hessian_lab.fast import kernel
 
 counting = importlib.import_module("hessian_lab.counting")  # hl.counting, the context manager, shadows the module
 
@@ -159,13 +160,15 @@ def test_a_dense_tensor_that_would_not_fit_is_refused_before_any_derivative_work
 
 
 class Interrupt:
-    """Count the engine's elementary steps (values and local partials) and press Ctrl-C at step `at`."""
+    """Count the engine's elementary steps (values, local partials, a kernel's lines and calls); Ctrl-C at step `at`."""
+
+    STEPS = [(ops, "evaluate_op"), (ops, "local_partials"), (kernel._Writer, "let"), (kernel.Kernel, "hessian_at")]
 
     def __init__(self, monkeypatch, at=None):
         self.calls = 0
         self.at = at
-        for name in ("evaluate_op", "local_partials"):
-            monkeypatch.setattr(ops, name, self.wrap(getattr(ops, name)))
+        for owner, name in self.STEPS:
+            monkeypatch.setattr(owner, name, self.wrap(getattr(owner, name)))
 
     def wrap(self, step):
         """step, counted, raising KeyboardInterrupt on the at-th counted call."""

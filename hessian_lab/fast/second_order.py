@@ -32,15 +32,27 @@ class SecondOrderRule:
         return [(k, l) for k, row in enumerate(self.second) for l, s in enumerate(row) if ops.number_of(s) != 0]
 
     def evaluate(self, args, y, second=True):
-        """The partials at arrays of argument values `args` and output values `y`: (p[k], s[k][l] or None)."""
+        """The partials at arrays of argument values `args` and output values `y`: (p[k], s[k][l] or None).
+
+        The templates run unchecked, and then their values are checked at once; where one is not finite, they run
+        again through ops.evaluate_op, whose DomainError names the op and the value that failed.
+        """
+        values = self._run(args, y, lambda node, inputs: ops.call(node.op, ops.PRIMITIVES[node.op].forward, inputs,
+                                                                   node.param))
+        if not all(ops.all_finite(values[node]) for node in self.order):
+            values = self._run(args, y, lambda node, inputs: ops.evaluate_op(node.op, inputs, node.param))
+        pick = lambda t: values[t] if isinstance(t, Node) else t  # noqa: E731
+        first = [pick(p) for p in self.first]
+        return first, ([[pick(s) for s in row] for row in self.second] if second else None)
+
+    def _run(self, args, y, apply):
+        """The value of every template node, each computed by apply(node, its argument values)."""
         values = dict(self.constants)
         values.update(zip(self.inputs, args))
         values[self.output] = y
         for node in self.order:
-            values[node] = ops.evaluate_op(node.op, [values[a] for a in node.args], node.param)
-        pick = lambda t: values[t] if isinstance(t, Node) else t  # noqa: E731
-        first = [pick(p) for p in self.first]
-        return first, ([[pick(s) for s in row] for row in self.second] if second else None)
+            values[node] = apply(node, [values[a] for a in node.args])
+        return values
 
 
 def second_order_rule(op, param, arity):

@@ -250,6 +250,9 @@ class SparsePlan:
                               self.pattern.indptr.copy()), shape=self.pattern.shape)
 
 
+PLAN = "sparse plan"  # the key of the plan in its graph's cache
+
+
 def sparse_plan(graph):
     """The Hessian's sparsity pattern, star colouring and recovery map, built once per trace; None if dense."""
     def build():
@@ -258,7 +261,15 @@ def sparse_plan(graph):
         pattern = hessian_pattern(tape)
         return SparsePlan(tape, pattern) if pattern is not None else None
 
-    return graph.cached("sparse plan", build)
+    return graph.cached(PLAN, build)
+
+
+def detected_nnz(graph):
+    """The structural nonzeros of H (n² if its pattern is dense) once sparse_plan has run on this graph; else None."""
+    if not graph.has_cached(PLAN):
+        return None
+    plan = sparse_plan(graph)
+    return graph.n**2 if plan is None else int(plan.pattern.nnz)
 
 
 def sparse_hessian(graph, point):

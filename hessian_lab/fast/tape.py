@@ -109,7 +109,7 @@ class _AffineGroup:
         else:
             self.tangent(J, state)
 
-    def accumulate(self, H, upper, A, J, state):
+    def accumulate(self, H, A, J, state):
         """Affine nodes add no second-order term to the Hessian."""
 
     def reverse(self, A, state):
@@ -185,7 +185,9 @@ class _NonlinearGroup:
     def tangent(self, T, state):
         """T[node] = Σ_k p_k T[arg_k] for every direction at once."""
         first, _ = state[self][1]
-        T[self.slice] = sum(_column(p) * T[idx] for p, idx in zip(first, self.args))
+        np.multiply(_column(first[0]), T[self.arg_rows[0]], out=T[self.slice])
+        for p, rows in zip(first[1:], self.arg_rows[1:]):
+            T[self.slice] += _column(p) * T[rows]
 
     def jacobian(self, J, n, state):
         """Rows of the Jacobian dv/dx: the tangent rule with every input direction.
@@ -201,28 +203,31 @@ class _NonlinearGroup:
         for p, idx in zip(first, self.args):
             np.add.at(J, (rows, idx), np.broadcast_to(p, rows.shape))
 
-    def accumulate(self, H, upper, A, J, state):
-        """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v.
+    def accumulate(self, H, A, J, state):
+        """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v (H is a _HessianSum).
 
         An input's Jacobian row is a unit vector, so where an argument is an input the product is a
-        scatter-add into H instead of a matrix product. A k = l term is symmetric: BLAS's syrk adds its
-        upper triangle to `upper` at half the cost of a general product.
+        scatter-add into H instead of a matrix product, and where both are the same input, a diagonal entry.
+        A k = l term is symmetric: BLAS's syrk adds its upper triangle at half the cost of a general product.
         """
         _, second = state[self][1]
         a = A[self.slice]
         for k, l in self.pairs:
-            w = np.broadcast_to(a * second[k][l], a.shape)
+            w = a * second[k][l]  # a is an array, so w is one too
             rows_k, rows_l = self.args[k], self.args[l]
             if self.on_inputs[k] and self.on_inputs[l]:
-                np.add.at(H, (rows_k, rows_l), w)
+                if k == l or np.array_equal(rows_k, rows_l):
+                    H.diagonal += np.bincount(rows_k, weights=w, minlength=len(H.diagonal))
+                else:
+                    np.add.at(H.general(), (rows_k, rows_l), w)
             elif self.on_inputs[k]:
-                np.add.at(H, rows_k, w[:, None] * J[self.arg_rows[l]])
+                np.add.at(H.general(), rows_k, w[:, None] * J[self.arg_rows[l]])
             elif self.on_inputs[l]:
-                np.add.at(H.T, rows_l, w[:, None] * J[self.arg_rows[k]])
+                np.add.at(H.general().T, rows_l, w[:, None] * J[self.arg_rows[k]])
             elif k == l:
-                _add_weighted_gram(upper, J[self.arg_rows[k]], w)
+                _add_weighted_gram(H.upper, J[self.arg_rows[k]], w)
             else:
-                H += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
+                H.general()[...] += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
 
     def reverse(self, A, state):
         """A[arg_k] += p_k A[node]."""
@@ -240,6 +245,30 @@ class _NonlinearGroup:
                 if kk == k:
                     rows = rows + _column(a * second[k][l]) * T[self.args[l]]
             scatter.add(AT, rows)
+
+
+class _HessianSum:
+    """The Hessian while groups add to it: syrk's upper triangle, a diagonal, and general terms (allocated if used)."""
+
+    def __init__(self, n):
+        self.upper = np.zeros((n, n), order="F")  # Fortran order: syrk adds to it in place
+        self.diagonal = np.zeros(n)
+        self._general = None
+
+    def general(self):
+        """Terms J_kᵀ w J_l of k != l; their sum over (k, l) and (l, k) is symmetric up to round-off."""
+        if self._general is None:
+            self._general = np.zeros_like(self.upper, order="C")
+        return self._general
+
+    def total(self):
+        """The symmetric Hessian: the triangle mirrored, the diagonal added, the general terms averaged with their transpose."""
+        H = self.upper + self.upper.T
+        H.flat[:: len(H) + 1] = self.upper.diagonal() + self.diagonal
+        if self._general is not None:
+            H += 0.5 * self._general
+            H += 0.5 * self._general.T
+        return H
 
 
 def _add_weighted_gram(upper, J_rows, w):
@@ -387,20 +416,17 @@ class Tape:
         if 8 * self.size * self.n > JACOBIAN_BYTES:
             return self.hessian_times_at(x, np.eye(self.n))
         V, A, state = self.gradient_state(x, second=True)
-        J = np.zeros((self.size, self.n))
+        J = np.empty((self.size, self.n))  # every group writes all of its rows; inputs and constants are set here
         J[: self.n] = np.eye(self.n)
-        H = np.zeros((self.n, self.n))
-        upper = np.zeros((self.n, self.n), order="F")  # syrk's symmetric terms, upper triangle only
+        J[self.n : self.n + len(self.constants)] = 0.0
+        H = _HessianSum(self.n)
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.jacobian(J, self.n, state)
             for group in self.groups:
-                group.accumulate(H, upper, A, J, state)
+                group.accumulate(H, A, J, state)
         record(passes=self.n, visits=2 * len(self) * self.n)
-        H = (H + H.T) / 2  # the terms J_kᵀ w J_l and J_lᵀ w J_k round differently; H is symmetric
-        H += upper
-        H += np.triu(upper, 1).T
-        return _finite(H)
+        return _finite(H.total())
 
 
 def tape_of(graph):

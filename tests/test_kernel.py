@@ -1,0 +1,94 @@
+"""The compiled Hessian kernel (hessian_lab.fast.kernel): exact against rows, safe source, named errors, and auto's tiering."""
+
+import ast
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+import hessian_lab as hl
+from hessian_lab.families import banded_chain, benchmark_point, logsumexp_quad, rosenbrock
+from hessian_lab.fast.kernel import MAX_SOURCE, TooLarge, kernel_of
+
+
+@pytest.mark.parametrize("family", [rosenbrock, banded_chain, logsumexp_quad])
+@pytest.mark.parametrize("n", [1, 2, 7, 16])
+def test_kernel_equals_rows_on_the_families(family, n):
+    """Every family at several n: the kernel's Hessian is the rows method's to 1e-12 (relative to its largest entry)."""
+    x0 = benchmark_point(n)
+    g = hl.trace(family(n), n)
+    K, R = g.hessian(x0, method="kernel"), g.hessian(x0, method="rows")
+    assert np.abs(K - R).max() <= 1e-12 * max(1.0, np.abs(R).max())
+    assert np.array_equal(K, K.T)
+
+
+def test_auto_compiles_a_kernel_on_a_traces_second_call():
+    """A trace used once never compiles; from its second Hessian on, auto runs the kernel and says so in its stats."""
+    n = 16
+    g = hl.trace(rosenbrock(n), n)
+    x0 = benchmark_point(n)
+    first, stats = g.hessian(x0, return_stats=True)
+    assert stats["method"] == "colouring" and stats["chosen_by"] == "auto"
+    second, stats = g.hessian(x0 + 0.5, return_stats=True)
+    assert stats["method"] == "kernel" and stats["chosen_by"] == "auto"
+    assert stats["passes"] == 1 and stats["visits"] == kernel_of(g).statements
+    assert np.allclose(second, hl.hessian(rosenbrock(n), x0 + 0.5, method="rows"), rtol=1e-12, atol=0)
+    third, again = g.hessian(x0 + 0.5, return_stats=True)
+    assert again == stats and np.array_equal(third, second)  # deterministic work, the same bits
+
+
+def test_a_dense_many_term_hessian_is_refused_and_auto_keeps_the_tape():
+    """logsumexp+quad at n = 64 would need n³/2 terms: method='kernel' names the limit; auto stays on the tape."""
+    n = 64
+    g = hl.trace(logsumexp_quad(n), n)
+    x0 = benchmark_point(n)
+    with pytest.raises(TooLarge, match=f"{MAX_SOURCE:,} characters.*method='tape'"):
+        g.hessian(x0, method="kernel")
+    for _ in range(2):
+        _, stats = g.hessian(x0, return_stats=True)
+        assert stats["method"] == "tape"
+
+
+@pytest.mark.parametrize("f, good, bad, message", [
+    (lambda x: hl.log(x[0]) * x[1], [1.0, 2.0], [-1.0, 2.0], "log"),
+    (lambda x: hl.sqrt(x[0]) + x[1] ** 2, [1.0, 2.0], [0.0, 2.0], "sqrt"),
+    (lambda x: 1 / (x[0] * x[0]) + x[1], [1.0, 2.0], [1e200, 2.0], "finite"),
+    (lambda x: hl.exp(x[0]) * x[1], [1.0, 2.0], [800.0, 2.0], "finite"),
+    (lambda x: x[0] ** 0.5 * x[1], [1.0, 2.0], [-4.0, 2.0], "powc"),
+])
+def test_a_failing_value_is_the_tapes_named_error_with_no_warning(f, good, bad, message):
+    """The kernel, compiled at a good point, meets a bad one: the same named DomainError as the tape, and no RuntimeWarning."""
+    g = hl.trace(f, 2)
+    g.hessian(good, method="kernel")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(hl.DomainError, match=message):
+            g.hessian(bad, method="kernel")
+        with pytest.raises(hl.DomainError, match=message):
+            g.hessian(bad, method="tape")
+
+
+def test_extreme_but_finite_points_match_rows():
+    """1e-300 and 1e150: where rows gives a finite Hessian, the kernel gives the same numbers."""
+    f = lambda x: x[0] * x[0] * x[1] + hl.sin(x[1]) * x[0]  # noqa: E731
+    g = hl.trace(f, 2)
+    for x0 in ([1e-300, 1e-300], [1e150, 1e-150], [-3e100, 2.0]):
+        assert np.allclose(g.hessian(x0, method="kernel"), g.hessian(x0, method="rows"), rtol=1e-12, atol=0)
+
+
+def test_generated_source_holds_only_the_engines_names_and_numbers():
+    """Text a user typed never reaches the source: parsed functions compile to our locals, floats and the table's functions."""
+    f, names = hl.parse("sin(x1) * exp(x2) + log(x1 + 3) / sqrt(x2 ^ 2 + 1) + tanh(relu(x1)) + abs(x2)")
+    g = hl.trace(f, len(names))
+    source = kernel_of(g).source
+    tree = ast.parse(source)
+    allowed_calls = {"sin", "cos", "exp", "log", "sqrt", "tanh", "tan", "log1p"} | {f"row_{op}" for op in hl.ops.PRIMITIVES}
+    for node in ast.walk(tree):
+        assert isinstance(node, (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Tuple,
+                                 ast.List, ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call,
+                                 ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.USub)), ast.dump(node)
+        if isinstance(node, ast.Name):
+            assert re.fullmatch(r"[xvtajwh]\d+(_\d+)*|probe(_\d+)?|" + "|".join(allowed_calls), node.id), node.id
+        if isinstance(node, ast.Constant):
+            assert type(node.value) is float
