@@ -87,20 +87,62 @@ def _autograd(family, n):
     return lambda x: np.asarray(h(np.asarray(x)))
 
 
-def _casadi(family, n):
-    """CasADi SX: the symbolic Hessian built once into a Function (the build is excluded from timings)."""
+def _casadi_expression(family, n, x):
+    """The family in CasADi SX on the symbol vector x, vectorised (CasADi's best formulation)."""
     import casadi
 
-    x = casadi.SX.sym("x", n)
-    A = matrix_for(n)
     if family == "rosenbrock":
-        f = casadi.sum1(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
-    elif family == "banded_chain":
-        f = casadi.sum1(casadi.sin(x[:-1]) * casadi.cos(x[1:])) + casadi.sum1(casadi.exp(casadi.tanh(x)))
-    else:
-        f = casadi.log(casadi.sum1(casadi.exp(casadi.mtimes(casadi.DM(A), x)))) + 0.5 * casadi.dot(x, x)
-    H = casadi.Function("H", [x], [casadi.hessian(f, x)[0]])
-    return lambda x0: np.asarray(H(x0))
+        return casadi.sum1(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    if family == "banded_chain":
+        return casadi.sum1(casadi.sin(x[:-1]) * casadi.cos(x[1:])) + casadi.sum1(casadi.exp(casadi.tanh(x)))
+    return casadi.log(casadi.sum1(casadi.exp(casadi.mtimes(casadi.DM(matrix_for(n)), x)))) + 0.5 * casadi.dot(x, x)
+
+
+def casadi_loop_expression(family, x):
+    """Rosenbrock or banded_chain in CasADi SX written as the same Python loop as hessian_lab.families (n scalar symbols)."""
+    import casadi
+
+    xs = casadi.vertsplit(x)
+    n = len(xs)
+    if family == "rosenbrock":
+        return sum(100 * (xs[i + 1] - xs[i] ** 2) ** 2 + (1 - xs[i]) ** 2 for i in range(n - 1))
+    if family == "banded_chain":
+        return (sum(casadi.sin(xs[i]) * casadi.cos(xs[i + 1]) for i in range(n - 1))
+                + sum(casadi.exp(casadi.tanh(v)) for v in xs))
+    raise ValueError(f"no loop form of {family!r} for CasADi")
+
+
+def casadi_hessian_function(expression, x):
+    """CasADi's compiled Hessian Function of an SX expression (its sparse symbolic Hessian, built once)."""
+    import casadi
+
+    return casadi.Function("H", [x], [casadi.hessian(expression, x)[0]])
+
+
+def casadi_to_csr(H):
+    """A CasADi DM (stored column-compressed) as a scipy CSR matrix, the form hessian-lab's sparse Hessian has."""
+    import scipy.sparse as sp
+
+    colind, row = H.sparsity().get_ccs()
+    return sp.csc_matrix((np.array(H.nonzeros()), row, colind), shape=H.shape).tocsr()
+
+
+def _casadi(result):
+    """CasADi SX: the symbolic Hessian built once into a Function (the build is excluded from timings); its result
+    as a dense ndarray, as scipy CSR, or native (a CasADi DM, not converted)."""
+
+    def make(family, n):
+        import casadi
+
+        x = casadi.SX.sym("x", n)
+        H = casadi_hessian_function(_casadi_expression(family, n, x), x)
+        if result == "dense":
+            return lambda x0: np.asarray(H(x0))
+        if result == "csr":
+            return lambda x0: casadi_to_csr(H(x0))
+        return H
+
+    return make
 
 
 def _hessian_lab(kind):
@@ -121,8 +163,11 @@ PEERS = {
     "torch.autograd (vectorize)": ("torch", _torch_autograd(True)),
     "torch.autograd (loop)": ("torch", _torch_autograd(False)),
     "autograd.hessian": ("autograd", _autograd),
-    "casadi SX": ("casadi", _casadi),
+    "casadi SX": ("casadi", _casadi("dense")),
+    "casadi SX → CSR": ("casadi", _casadi("csr")),
+    "casadi SX native": ("casadi", _casadi("native")),
 }
+SPARSE_VARIANTS = ("hessian-lab sparse", "casadi SX → CSR", "casadi SX native")  # the ones run past n = 1024
 
 
 def available_variants():

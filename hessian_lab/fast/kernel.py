@@ -73,9 +73,11 @@ class _Writer:
             return number
         if number:
             names.append(_literal(number))
-        while len(names) > CHUNK:
-            names = [self.let(f"{name}_{k}", " + ".join(names[i:i + CHUNK]))
+        level = 0
+        while len(names) > CHUNK:  # partial sums, named apart at each level (every local is assigned once)
+            names = [self.let(f"{name}_s{level}_{k}", " + ".join(names[i:i + CHUNK]))
                      for k, i in enumerate(range(0, len(names), CHUNK))]
+            level += 1
         return self.let(name, " + ".join(names))
 
     def call(self, op, param, arguments):
