@@ -13,7 +13,7 @@ import resource
 
 from .errors import MemoryLimitError
 from .fast.kernel import MAX_SOURCE
-from .fast.tape import JACOBIAN_BYTES
+from .fast.tape import BLOCK_BYTES, JACOBIAN_BYTES
 
 FLOAT = 8  # one float64 in an array
 PY_FLOAT = 40  # a Python float and the list or dict slot that holds it
@@ -81,16 +81,18 @@ def estimate(graph, method, k=2, pattern_nnz=None, live_series=None):
     n, nodes = graph.n, graph.num_nodes
     result = dense_bytes(n, k)
     G = 4 * nodes * NODE  # |G| is at most about 4 times |f| in nodes, each held with its value
-    tape = nodes * 4 * FLOAT + min(FLOAT * nodes * n, JACOBIAN_BYTES)  # slots, groups, and the Jacobian it keeps
+    tape = nodes * 4 * FLOAT  # slots and groups
+    jacobian = min(FLOAT * nodes * n, JACOBIAN_BYTES)  # the dense tape keeps the Jacobian of every slot
+    sweeps = 4 * BLOCK_BYTES  # a product H D sweeps values, tangents and their adjoints in blocks of directions
     if method in ("rows", "naive", "symmetric", "hvp", "forward_over_forward"):  # G (or a tangent graph) and H
         return G + 2 * result
     if method == "tape":
-        return tape + 4 * result
+        return tape + jacobian + 4 * result
     if method in ("colouring", "sparse"):
         detection, nnz = (PATTERN_BYTES, n * n) if pattern_nnz is None else (0, pattern_nnz)
-        return detection + tape + 3 * FLOAT * nnz + (result if method == "colouring" else 0)
+        return detection + tape + sweeps + 3 * FLOAT * nnz + (result if method == "colouring" else 0)
     if method == "kernel":  # its source and code, bounded by MAX_SOURCE; the tape if a value fails (to name it)
-        return KERNEL_BYTES + tape + 2 * result
+        return KERNEL_BYTES + tape + jacobian + 2 * result
     if method == "edge_pushing":
         pairs = n * (n + 1) // 2 if pattern_nnz is None else 2 * pattern_nnz
         return EDGE * pairs + nodes * NODE + result

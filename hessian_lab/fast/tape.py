@@ -86,6 +86,7 @@ class _AffineGroup:
                 c.append(where[slot[u]])
                 w.append(weight)
         self.U = np.array(columns, dtype=np.intp)
+        self.columns = _Slots(self.U)
         W = sp.csr_matrix((w, (r, c)), shape=(len(rows), len(columns)))
         if W.nnz > DENSE_FRACTION * W.shape[0] * W.shape[1]:
             W = W.toarray()  # a dense block (A @ x written with hl.dot): BLAS beats sparse products
@@ -95,11 +96,11 @@ class _AffineGroup:
 
     def forward(self, V, state):
         """Values of the group."""
-        V[self.slice] = self.W @ V[self.U] + self.bias
+        V[self.slice] = self.W @ self.columns.read(V) + self.bias
 
     def tangent(self, T, state):
         """Tangents of the group, one column per direction."""
-        T[self.slice] = self.W @ T[self.U]
+        T[self.slice] = self.W @ self.columns.read(T)
 
     def jacobian(self, J, n, state):
         """Rows of the Jacobian dv/dx; a group affine in inputs alone has its weights as its Jacobian."""
@@ -114,11 +115,40 @@ class _AffineGroup:
 
     def reverse(self, A, state):
         """Adjoints of the arguments."""
-        A[self.U] += self.Wt @ A[self.slice]
+        self.columns.add(A, self.Wt @ A[self.slice])
 
     def reverse_second(self, A, AT, T, state):
         """Tangents of the adjoints: affine nodes have no second-order term."""
-        AT[self.U] += self.Wt @ AT[self.slice]
+        self.columns.add(AT, self.Wt @ AT[self.slice])
+
+
+class _Slots:
+    """Distinct slots, read and added to run by run where they form a few runs of consecutive slots.
+
+    A run is a slice, so reading one run is a view and adding to it is in place: no gather, no scatter.
+    """
+
+    MOST_RUNS = 8
+
+    def __init__(self, idx):
+        self.idx = idx
+        breaks = np.flatnonzero(np.diff(idx) != 1) + 1
+        starts, ends = np.r_[0, breaks], np.r_[breaks, len(idx)]
+        self.runs = None
+        if len(idx) and len(starts) <= self.MOST_RUNS:
+            self.runs = [(slice(int(idx[a]), int(idx[b - 1]) + 1), slice(int(a), int(b))) for a, b in zip(starts, ends)]
+
+    def read(self, X):
+        """X[idx]: a view where idx is one run."""
+        return X[self.runs[0][0]] if self.runs is not None and len(self.runs) == 1 else X[self.idx]
+
+    def add(self, X, rows):
+        """X[idx] += rows."""
+        if self.runs is None:
+            X[self.idx] += rows
+            return
+        for slots, part in self.runs:
+            X[slots] += rows[part]
 
 
 class _Scatter:
@@ -126,14 +156,14 @@ class _Scatter:
 
     def __init__(self, idx):
         self.U, inverse = np.unique(idx, return_inverse=True)
-        self.direct = idx if len(self.U) == len(idx) else None
+        self.direct = _Slots(idx) if len(self.U) == len(idx) else None
         if self.direct is None:
             self.R = sp.csr_matrix((np.ones(len(idx)), (inverse, np.arange(len(idx)))), shape=(len(self.U), len(idx)))
 
     def add(self, X, rows):
         """X[idx] += rows, summing the rows whose slots coincide."""
         if self.direct is not None:
-            X[self.direct] += rows
+            self.direct.add(X, rows)
         else:
             X[self.U] += self.R @ rows
 
@@ -155,7 +185,7 @@ class _NonlinearGroup:
 
     def forward(self, V, state):
         """Values of the group, with the domain checked; a DomainError names the first offending node."""
-        args = [V[idx] for idx in self.args]
+        args = [V[rows] for rows in self.arg_rows]  # views where the slots are consecutive
         try:
             V[self.slice] = ops.evaluate_op(self.op, args, self.param)
         except DomainError:
@@ -243,7 +273,7 @@ class _NonlinearGroup:
             rows = _column(p) * AT[self.slice]
             for kk, l in self.pairs:
                 if kk == k:
-                    rows = rows + _column(a * second[k][l]) * T[self.args[l]]
+                    rows = rows + _column(a * second[k][l]) * T[self.arg_rows[l]]
             scatter.add(AT, rows)
 
 
