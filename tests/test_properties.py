@@ -4,6 +4,7 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings, strategies as st
 
 import hessian_lab as hl
@@ -96,6 +97,24 @@ def test_fast_paths_equal_the_per_node_rows_method(program):
     fast["auto, first call"], fast["auto, reused"] = (g.hessian(program.point) for _ in range(2))
     for method, H in fast.items():
         np.testing.assert_allclose(H, rows, rtol=0, atol=scale, err_msg=method)
+
+
+@settings(max_examples=150)
+@given(programs())
+def test_the_tape_reads_no_row_of_its_jacobian_that_it_did_not_write(program):
+    """The dense tape fills only the rows of J that a second-order term reads: with np.empty's memory set to NaN,
+    a row read but never written would poison H. It does not, and H is rows' to 1e-12."""
+    g = hl.trace(program, program.n)
+    rows = g.hessian(program.point, method="rows")
+    full = np.full
+
+    def poisoned(shape, dtype=float, order="C", **kwargs):
+        return full(shape, np.nan if np.dtype(dtype).kind == "f" else 0, dtype=dtype, order=order)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(np, "empty", poisoned)
+        tape = g.tape().hessian(program.point)
+    np.testing.assert_allclose(tape, rows, rtol=0, atol=1e-12 * max(1.0, np.abs(rows).max()))
 
 
 @settings(max_examples=40)

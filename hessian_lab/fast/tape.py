@@ -25,6 +25,7 @@ from .second_order import second_order_rule
 
 DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
 JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of the tape up to this size
+SMALL_GRAM = 128  # up to this n, a weighted Gram term is one general product (syrk's sign split costs more than it saves)
 BLOCK_BYTES = 4 * 2**20  # Hessian-times-matrix pushes as many directions per sweep as fit this, per array
 
 
@@ -105,7 +106,8 @@ class _AffineGroup:
     def jacobian(self, J, n, state):
         """Rows of the Jacobian dv/dx; a group affine in inputs alone has its weights as its Jacobian."""
         if self.U[-1] < n:
-            J[self.slice] = 0.0
+            if len(self.U) < n:  # weights on some inputs only: the other columns are 0
+                J[self.slice] = 0.0
             J[self.slice, _as_slice(self.U)] = self.W.toarray() if sp.issparse(self.W) else self.W
         else:
             self.tangent(J, state)
@@ -182,6 +184,7 @@ class _NonlinearGroup:
         self.pairs = self.rule.structural_second()
         self.on_inputs = [bool(np.all(idx < n)) for idx in self.args]
         self.arg_rows = [_as_slice(idx) for idx in self.args]  # a view, not a copy, where slots are consecutive
+        self.rows = np.arange(self.slice.start, self.slice.stop)
 
     def forward(self, V, state):
         """Values of the group, with the domain checked; a DomainError names the first offending node."""
@@ -228,10 +231,9 @@ class _NonlinearGroup:
             self.tangent(J, state)
             return
         first, _ = state[self][1]
-        rows = np.arange(self.slice.start, self.slice.stop)
         J[self.slice] = 0.0
         for p, idx in zip(first, self.args):
-            np.add.at(J, (rows, idx), np.broadcast_to(p, rows.shape))
+            J[self.rows, idx] += p  # each row once per argument, so no entry repeats within one addition
 
     def accumulate(self, H, A, J, state):
         """H += Σ_kl J_kᵀ diag(v̄ s_kl) J_l: this group's share of ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v (H is a _HessianSum).
@@ -254,7 +256,7 @@ class _NonlinearGroup:
                 np.add.at(H.general(), rows_k, w[:, None] * J[self.arg_rows[l]])
             elif self.on_inputs[l]:
                 np.add.at(H.general().T, rows_l, w[:, None] * J[self.arg_rows[k]])
-            elif k == l:
+            elif k == l and len(H.diagonal) > SMALL_GRAM:
                 _add_weighted_gram(H.upper, J[self.arg_rows[k]], w)
             else:
                 H.general()[...] += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
@@ -373,6 +375,23 @@ class Tape:
         self.size = start
         self.output = slot.get(graph.output)
         self.levels = max(level.values(), default=0)
+        self.jacobian_groups = self._groups_whose_jacobian_is_read()
+
+    def _groups_whose_jacobian_is_read(self):
+        """The groups whose rows of J the dense Hessian reads: arguments of a second-order term (other than inputs,
+        whose rows are unit vectors), and, since a row of J is built from its arguments' rows, everything they read."""
+        read = np.zeros(self.size, dtype=bool)
+        for group in self.groups:
+            if isinstance(group, _NonlinearGroup):
+                for k in {k for pair in group.pairs for k in pair}:
+                    read[group.args[k]] = True
+        chosen = []
+        for group in reversed(self.groups):
+            if read[group.slice].any():
+                chosen.append(group)
+                for columns in ([group.U] if isinstance(group, _AffineGroup) else group.args):
+                    read[columns] = True
+        return chosen[::-1]
 
     def __len__(self):
         return self.size - self.n - len(self.constants)
@@ -446,12 +465,12 @@ class Tape:
         if 8 * self.size * self.n > JACOBIAN_BYTES:
             return self.hessian_times_at(x, np.eye(self.n))
         V, A, state = self.gradient_state(x, second=True)
-        J = np.empty((self.size, self.n))  # every group writes all of its rows; inputs and constants are set here
+        J = np.empty((self.size, self.n))  # each group in jacobian_groups writes all its rows; inputs and constants here
         J[: self.n] = np.eye(self.n)
         J[self.n : self.n + len(self.constants)] = 0.0
         H = _HessianSum(self.n)
         with np.errstate(all="ignore"):
-            for group in self.groups:
+            for group in self.jacobian_groups:  # the rows of the other groups are never read
                 group.jacobian(J, self.n, state)
             for group in self.groups:
                 group.accumulate(H, A, J, state)
