@@ -4,6 +4,7 @@ hl.hessian(f, x0) is hl.trace(f, n, at=x0).hessian(x0): both go through `_run`. 
 layer are pure functions of a graph and a checked point; they count their own work as they go.
 """
 
+import functools
 import inspect
 import math
 import numbers
@@ -76,9 +77,15 @@ def check_method(method, methods, what):
     return method
 
 
+@functools.lru_cache(maxsize=64)  # one entry per method function
+def accepted_options(function):
+    """The options a method function takes: its parameters after (graph, point), k aside (read once per function)."""
+    return tuple(p for p in list(inspect.signature(function).parameters)[2:] if p != "k")
+
+
 def check_options(function, method, options):
     """A HessianLabError naming an option the method does not take, and the options it does."""
-    accepted = [p for p in list(inspect.signature(function).parameters)[2:] if p != "k"]
+    accepted = accepted_options(function)
     unknown = [name for name in options if name not in accepted]
     if unknown:
         offer = f"its options are: {', '.join(accepted)}" if accepted else "it takes no options"

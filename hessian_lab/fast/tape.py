@@ -88,9 +88,12 @@ class _AffineGroup:
                 w.append(weight)
         self.U = np.array(columns, dtype=np.intp)
         self.columns = _Slots(self.U)
-        W = sp.csr_matrix((w, (r, c)), shape=(len(rows), len(columns)))
-        if W.nnz > DENSE_FRACTION * W.shape[0] * W.shape[1]:
-            W = W.toarray()  # a dense block (A @ x written with hl.dot): BLAS beats sparse products
+        shape = (len(rows), len(columns))
+        if len(w) > DENSE_FRACTION * shape[0] * shape[1]:  # a dense block (A @ x written with hl.dot, or a small group)
+            W = np.zeros(shape)
+            W[r, c] = w  # each (row, column) once: a node's terms name each argument once
+        else:
+            W = sp.csr_matrix((w, (r, c)), shape=shape)
         self.W = W
         self.Wt = W.T.copy() if isinstance(W, np.ndarray) else W.T.tocsr()
         self.bias = np.array([bias for _, (_, bias) in rows])
@@ -257,7 +260,7 @@ class _NonlinearGroup:
             elif self.on_inputs[l]:
                 np.add.at(H.general().T, rows_l, w[:, None] * J[self.arg_rows[k]])
             elif k == l and len(H.diagonal) > SMALL_GRAM:
-                _add_weighted_gram(H.upper, J[self.arg_rows[k]], w)
+                _add_weighted_gram(H.upper(), J[self.arg_rows[k]], w)
             else:
                 H.general()[...] += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
 
@@ -280,26 +283,37 @@ class _NonlinearGroup:
 
 
 class _HessianSum:
-    """The Hessian while groups add to it: syrk's upper triangle, a diagonal, and general terms (allocated if used)."""
+    """The Hessian while groups add to it: a diagonal, and, allocated where a group needs them, syrk's upper triangle
+    and general terms."""
 
     def __init__(self, n):
-        self.upper = np.zeros((n, n), order="F")  # Fortran order: syrk adds to it in place
+        self.n = n
         self.diagonal = np.zeros(n)
-        self._general = None
+        self._upper = self._general = None
+
+    def upper(self):
+        """syrk's terms, in the upper triangle only; Fortran order, so that syrk adds to it in place."""
+        if self._upper is None:
+            self._upper = np.zeros((self.n, self.n), order="F")
+        return self._upper
 
     def general(self):
-        """Terms J_kᵀ w J_l of k != l; their sum over (k, l) and (l, k) is symmetric up to round-off."""
+        """Terms J_kᵀ w J_l of k != l (or small k = l); their sum over (k, l) and (l, k) is symmetric up to round-off."""
         if self._general is None:
-            self._general = np.zeros_like(self.upper, order="C")
+            self._general = np.zeros((self.n, self.n))
         return self._general
 
     def total(self):
-        """The symmetric Hessian: the triangle mirrored, the diagonal added, the general terms averaged with their transpose."""
-        H = self.upper + self.upper.T
-        H.flat[:: len(H) + 1] = self.upper.diagonal() + self.diagonal
+        """The symmetric Hessian: general terms averaged with their transpose, the triangle mirrored, the diagonal added."""
+        H = np.zeros((self.n, self.n))
         if self._general is not None:
-            H += 0.5 * self._general
-            H += 0.5 * self._general.T
+            np.add(self._general, self._general.T, out=H)
+            H *= 0.5
+        if self._upper is not None:
+            H += self._upper
+            H += self._upper.T
+            H.flat[:: self.n + 1] -= self._upper.diagonal()  # the diagonal was added twice
+        H.flat[:: self.n + 1] += self.diagonal
         return H
 
 
