@@ -68,8 +68,8 @@ def _mul_linear(a, b):
 
 
 def _div_linear(a, b):
-    """a / c with c a constant node is affine: weight 1/c."""
-    return [(a, 1.0 / b.param)] if b.op == "const" else None
+    """a / c with c a nonzero constant node is affine: weight 1/c (a / 0 stays a division, whose domain names it)."""
+    return [(a, 1.0 / b.param)] if b.op == "const" and b.param != 0 else None
 
 
 PRIMITIVES = {

@@ -9,6 +9,7 @@ import pytest
 
 import hessian_lab as hl
 from hessian_lab.families import banded_chain, benchmark_point, logsumexp_quad, rosenbrock
+from hessian_lab.fast import kernel
 from hessian_lab.fast.kernel import MAX_SOURCE, TooLarge, kernel_of
 
 
@@ -56,6 +57,9 @@ def test_a_dense_many_term_hessian_is_refused_and_auto_keeps_the_tape():
     (lambda x: 1 / (x[0] * x[0]) + x[1], [1.0, 2.0], [1e200, 2.0], "finite"),
     (lambda x: hl.exp(x[0]) * x[1], [1.0, 2.0], [800.0, 2.0], "finite"),
     (lambda x: x[0] ** 0.5 * x[1], [1.0, 2.0], [-4.0, 2.0], "powc"),
+    (lambda x: x[0] ** 2.5 * x[1], [1.0, 2.0], [0.0, 2.0], "powc"),  # finite at 0, but outside powc's domain
+    (lambda x: hl.relu(x[0] ** 2.5) + x[1], [1.0, 2.0], [-1.0, 2.0], "powc"),  # a complex power that relu would hide
+    (lambda x: hl.sigmoid(x[0] ** 1.5) * x[1], [1.0, 2.0], [-1.0, 2.0], "powc"),
 ])
 def test_a_failing_value_is_the_tapes_named_error_with_no_warning(f, good, bad, message):
     """The kernel, compiled at a good point, meets a bad one: the same named DomainError as the tape, and no RuntimeWarning."""
@@ -83,7 +87,7 @@ def test_generated_source_holds_only_the_engines_names_and_numbers():
     g = hl.trace(f, len(names))
     source = kernel_of(g).source
     tree = ast.parse(source)
-    allowed_calls = {"sin", "cos", "exp", "log", "sqrt", "tanh", "tan", "log1p"} | {f"row_{op}" for op in hl.ops.PRIMITIVES}
+    allowed_calls = {"math_sin", "math_cos", "math_exp", "math_log", "math_sqrt", "math_tanh", "math_tan", r"row_\d+"}
     for node in ast.walk(tree):
         assert isinstance(node, (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Tuple,
                                  ast.List, ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Call,
@@ -103,3 +107,46 @@ def test_long_sums_are_split_into_partial_sums_each_assigned_once():
     assigned = re.findall(r"^    (\w+) =", source, flags=re.M)
     assert len(assigned) == len(set(assigned)) and any("_s1_" in name for name in assigned)
     assert np.allclose(g.hessian(x0, method="kernel"), g.hessian(x0, method="tape"), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: (x[0] * 1e200) * (x[0] * 1e200) + x[1],  # a constant factor of H is 1e400
+    lambda x: hl.sum([x[0] * x[1], 1e308, 1e308]),  # a constant sum overflows
+    lambda x: hl.dot([1e308, 1e308], [x[0] * x[0], x[1]]) + hl.sin(x[1]),
+])
+@pytest.mark.parametrize("method", ["kernel", "tape", "colouring", "rows"])
+def test_constants_that_overflow_are_a_domain_error_in_every_method(f, method):
+    """A number fixed by f's constants that overflows: a named DomainError (never a NameError, never a number)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(hl.DomainError, match="finite"):
+            hl.hessian(f, [1.0, 2.0], method=method)
+
+
+def test_a_node_of_another_trace_never_reaches_the_source():
+    """An input node that is not the trace's own (its parameter is text here) is refused, and nothing of it is run."""
+    stranger = hl.Node("input", (), "0 if print('INJECTED') is None else 0")
+    g = hl.trace(lambda x: x[0] * x[0] + stranger * 2.0, 1)
+    with pytest.raises(hl.HessianLabError, match="another trace"):
+        g.hessian([1.0], method="kernel")
+
+
+def test_a_kernel_too_long_is_refused_while_it_is_written(monkeypatch):
+    """sin(Σx) at n = 2000 has n²/2 Hessian terms: the kernel stops at MAX_SOURCE, after a small share of them."""
+    n = 2000
+    made = []
+    original = kernel._Writer.term
+    monkeypatch.setattr(kernel._Writer, "term", lambda self, product: made.append(1) or original(self, product))
+    g = hl.trace(lambda x: hl.sin(hl.sum(list(x))), n)
+    with pytest.raises(TooLarge):
+        g.hessian(np.linspace(-1, 1, n), method="kernel")
+    assert 0 < len(made) < MAX_SOURCE // 4 < n * n // 2
+    _, stats = g.hessian(np.zeros(n), return_stats=True)
+    assert stats["method"] != "kernel"
+
+
+@pytest.mark.parametrize("method", ["auto", *hl.HESSIAN_METHODS])
+def test_division_by_a_constant_zero_is_the_domain_error_of_div(method):
+    """x / 0.0 stays a division (it is not affine with weight 1/0), so every method names div's domain."""
+    with pytest.raises(hl.DomainError, match="nonzero divisor"):
+        hl.hessian(lambda x: x[0] / 0.0 + x[1] ** 2, [1.0, 2.0], method=method)

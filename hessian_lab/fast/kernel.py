@@ -8,13 +8,16 @@ while compiling (a weight times 1.0, a Jacobian of an affine node) are folded, s
 are computed. CPython then runs about 20 ns per statement: at small n this beats any sweep over arrays.
 
 Why generating and running source is safe here: the source is written only from a traced graph, by this
-module: its names are ours (x3, v12, a12, ...), its numbers are `repr` of floats, and its function names come
-from the primitive table. No text a user typed is ever placed in it (the parser's no-eval rule is about that).
+module. Its names are ours (x3 for the trace's fourth input, v12, a12, row_2, ...), its numbers are `repr` of
+Python floats, and the functions it calls are bound by name in its own namespace (math's, or a row's forward).
+No text a user typed, and no node's parameter other than a float, is ever placed in it (the parser's no-eval
+rule is about that).
 
 Kernels are for small Hessians: a kernel runs at about 0.5 ns and compiles at about 0.3 µs per character of its
 source, so one is refused past MAX_SOURCE characters (about 0.2 ms a call, where the tape's sweeps take over).
-The kernel is optimistic: any exception, or a value that is not finite anywhere (it keeps a
-probe of every local), sends the call to the tape, which names the node and the domain that failed.
+The kernel is optimistic: any exception, a value that is not a finite real number anywhere (it keeps a probe of
+every local), or an argument outside its op's domain (checked after the call, one numpy call per op of the table
+that has a domain) sends the call to the tape, which names the node and the domain that failed.
 """
 
 import math
@@ -22,8 +25,8 @@ import math
 import numpy as np
 
 from .. import ops
-from ..counting import record, record_method
-from ..errors import HessianLabError
+from ..counting import record, record_details, record_method
+from ..errors import DomainError, HessianLabError
 from .second_order import second_order_rule
 from .tape import tape_of
 
@@ -44,8 +47,10 @@ class _Writer:
         self.lines = []
         self.locals = []
         self.functions = {}  # name in the kernel's namespace -> the callable it stands for
+        self.row_names = {}  # (op, param) -> the name its row's forward has in the namespace
         self.named = {}  # expression -> the local that already holds it (common subexpressions are computed once)
         self.size = 0  # characters written
+        self.guards = {}  # (op, param) -> the argument lists of its nodes, whose domain is checked after a call
 
     def let(self, name, expression):
         """The local holding `expression`: one already computed, the name itself, or `name` after emitting it.
@@ -59,11 +64,26 @@ class _Writer:
         self.named[expression] = name
         self.lines.append(f"    {name} = {expression}")
         self.locals.append(name)
-        self.size += len(self.lines[-1]) + 2 * len(name) + 8  # the line, and its term of the probe
+        self.charge(len(self.lines[-1]) + 2 * len(name) + 8)  # the line, and its term of the probe
+        return name
+
+    def charge(self, characters):
+        """Count characters of source about to be written; a TooLarge error as soon as they pass MAX_SOURCE."""
+        self.size += characters
         if self.size > MAX_SOURCE:
             raise TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and this "
                            "one needs more (a call would be slower than the tape's); use method='tape' or 'colouring'")
-        return name
+
+    def term(self, product):
+        """A product (source or float) as a term of a sum that will be written, counted as it is made."""
+        term = _term(product)
+        self.charge(len(term) + 3 if isinstance(term, str) else 24)
+        return term
+
+    def guard(self, op, param, arguments):
+        """Check op's domain at these arguments after each call (a fractional power at 0 raises nothing by itself)."""
+        self.guards.setdefault((op, param), []).append(arguments)
+        self.charge(sum(len(a) + 2 for a in arguments))
 
     def total(self, name, terms):
         """Emit name = the sum of `terms` (names or floats), folding numbers; returns a float or a name."""
@@ -93,15 +113,23 @@ class _Writer:
         forward = ops.PRIMITIVES[op].forward
         scalar = getattr(math, getattr(forward, "__name__", ""), None)
         if isinstance(forward, np.ufunc) and scalar is not None:  # np.sin on a float is math.sin, 20x faster
-            self.functions[forward.__name__] = scalar
-            return f"{forward.__name__}({', '.join(arguments)})"
-        name = f"row_{op}"
-        self.functions[name] = (lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p))
+            name = f"math_{forward.__name__}"
+            self.functions[name] = scalar
+        else:  # the row's own forward, under a name of ours (the op's name is table text, not ours)
+            name = self.row_names.setdefault((op, param), f"row_{len(self.row_names)}")
+            self.functions[name] = lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p)
         return f"{name}({', '.join(arguments)})"
+
+
+class _Overflow(DomainError):
+    """A number known while compiling (a product of constant partials) is not finite: at every x, so is H."""
 
 
 def _literal(number):
     """A float as source that reads back to the same float (repr round-trips), in parentheses if negative."""
+    if not math.isfinite(number):
+        raise _Overflow("a second derivative is not a finite number at any point: a number fixed by f's constants "
+                        f"(a sum or product of them) is {number} (overflow beyond 1e308)")
     text = repr(float(number))
     return f"({text})" if text.startswith("-") else text
 
@@ -141,9 +169,10 @@ class Kernel:
         self.graph = graph
         self.n = graph.n
         w = _Writer()
-        value, partials, pairs = self._forward(graph, w)
+        position = {x: i for i, x in enumerate(graph.inputs)}
+        value, partials, pairs = self._forward(graph, w, position)
         adjoint = self._reverse(graph, w, value, partials)
-        jacobian = self._jacobians(graph, w, pairs, partials)
+        jacobian = self._jacobians(graph, w, pairs, partials, position)
         upper = {}
         for v, rule_pairs in pairs.items():
             for (k, l), s in rule_pairs:
@@ -157,36 +186,43 @@ class Kernel:
                         if i <= j:
                             term = _product(weight, Jki, Jlj)
                             if term is not None:
-                                upper.setdefault((i, j), []).append(_term(term))
+                                upper.setdefault((i, j), []).append(w.term(term))
         entries = sorted(upper)
         results = [w.total(f"h{i}_{j}", upper[i, j]) for i, j in entries]
+        returned = ", ".join(r if isinstance(r, str) else _literal(r) for r in results)
+        w.charge(len(returned))
         probe = w.total("probe", [f"({name} - {name})" for name in w.locals])
+        self.guard_keys = list(w.guards)
+        guards = ", ".join("(" + ", ".join("(" + ", ".join(column) + ",)" for column in zip(*w.guards[key])) + ",)"
+                           for key in self.guard_keys)
         self.statements = len(w.lines)
         self.rows = np.array([i for i, _ in entries], dtype=np.intp)
         self.cols = np.array([j for _, j in entries], dtype=np.intp)
         inputs = ", ".join(f"x{i}" for i in range(self.n))
-        returned = ", ".join(r if isinstance(r, str) else _literal(r) for r in results)
-        source = "\n".join([f"def kernel({inputs}):", *w.lines, f"    return [{returned}], {probe}", ""])
+        source = "\n".join([f"def kernel({inputs}):", *w.lines, f"    return [{returned}], {probe}, ({guards}{',' if guards else ''})", ""])
         namespace = dict(w.functions)
         exec(compile(source, f"<hessian kernel of a graph with {graph.num_nodes} nodes>", "exec"), namespace)
         self.source = source
         self.function = namespace["kernel"]
-        self.uses_numpy = any(name.startswith("row_") for name in w.functions)  # numpy scalars warn on overflow
+        self.uses_numpy = bool(w.row_names)  # numpy scalars warn on overflow
 
     @staticmethod
-    def _forward(graph, w):
+    def _forward(graph, w, position):
         """Values and local partials of every node; pairs[v] = [((k, l), s_kl)] for each nonlinear node v."""
         value, partials, pairs = {}, {}, {}
         for v in graph.nodes:
             if v.op == "input":
-                value[v] = f"x{v.param}"
+                if v not in position:
+                    raise HessianLabError(f"node #{v.id} is an input of another trace; a graph mixes two traces")
+                value[v] = f"x{position[v]}"
                 continue
             if v.op == "const":
                 value[v] = float(v.param)
                 continue
             arguments = [value[a] if isinstance(value[a], str) else _literal(value[a]) for a in v.args]
             form = ops.linear_form(v)
-            if form is not None:  # affine: an operator as written, or a sum / dot as its weighted terms
+            if form is not None:
+                form = [(a, float(weight)) for a, weight in form]  # affine: an operator as written, or a sum / dot as its weighted terms
                 if v.op in INFIX or v.op == "neg":
                     value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
                 else:
@@ -196,6 +232,8 @@ class Kernel:
                 partials[v] = [(a, weight) for a, weight in form if a.op != "const"]
                 continue
             value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
+            if ops.PRIMITIVES[v.op].domain is not None:
+                w.guard(v.op, v.param, arguments)
             rule = second_order_rule(v.op, v.param, len(v.args))
             template = dict(zip(rule.inputs, (value[a] for a in v.args)))
             template[rule.output] = value[v]
@@ -221,11 +259,11 @@ class Kernel:
             for a, p in partials[v]:
                 term = _product(p, adjoint[v])
                 if term is not None:
-                    terms.setdefault(a, []).append(_term(term))
+                    terms.setdefault(a, []).append(w.term(term))
         return adjoint
 
     @staticmethod
-    def _jacobians(graph, w, pairs, partials):
+    def _jacobians(graph, w, pairs, partials, position):
         """J_u = ∂u/∂x as {input index: name or float} for every argument of a nonlinear pair, and what they need."""
         needed = set()
         stack = [v.args[k] for v, rule_pairs in pairs.items() for pair, _ in rule_pairs for k in pair]
@@ -240,7 +278,7 @@ class Kernel:
             if u not in needed:
                 continue
             if u.op == "input":
-                jacobian[u] = {u.param: 1.0}
+                jacobian[u] = {position[u]: 1.0}
                 continue
             if len(partials[u]) == 1 and partials[u][0][1] == 1.0:
                 jacobian[u] = jacobian[partials[u][0][0]]
@@ -250,20 +288,24 @@ class Kernel:
                 for i, Jai in jacobian[a].items():
                     term = _product(p, Jai)
                     if term is not None:
-                        entries.setdefault(i, []).append(_term(term))
+                        entries.setdefault(i, []).append(w.term(term))
             jacobian[u] = {i: w.total(f"j{u.id}_{i}", t) for i, t in sorted(entries.items())}
         return jacobian
 
     def hessian_at(self, x):
-        """The dense Hessian at a checked point, or None where any local is not finite or an op failed."""
+        """The dense Hessian at a checked point, or None where a local is not a finite real number, an op failed,
+        or an argument is outside its op's domain."""
         try:
             if self.uses_numpy:
                 with np.errstate(all="ignore"):
-                    entries, probe = self.function(*x.tolist())
+                    entries, probe, guards = self.function(*x.tolist())
             else:
-                entries, probe = self.function(*x.tolist())
-            if not math.isfinite(probe):
+                entries, probe, guards = self.function(*x.tolist())
+            if not isinstance(probe, float) or not math.isfinite(probe):  # a complex power is no float
                 return None
+            for (op, param), columns in zip(self.guard_keys, guards):
+                if not np.all(ops.call(op, ops.PRIMITIVES[op].domain, [np.array(c) for c in columns], param)):
+                    return None
         except (ArithmeticError, ValueError, TypeError):  # overflow, division by zero, a math domain, a complex power
             return None
         H = np.zeros((self.n, self.n))
@@ -276,20 +318,21 @@ KERNEL = "kernel"  # the key of the kernel in its graph's cache
 
 
 def kernel_of(graph):
-    """The graph's Hessian kernel, compiled once per trace (a TooLarge error, also kept, where it would be too long)."""
+    """The graph's Hessian kernel, compiled once per trace; where there is none, the error that says why (also kept)."""
     kernel = graph.cached(KERNEL, lambda: _build(graph))
-    if isinstance(kernel, TooLarge):
+    if isinstance(kernel, HessianLabError):
         raise kernel
     return kernel
 
 
 def has_kernel(graph):
     """Whether the graph has a kernel, compiling it if this is the first time anyone asks."""
-    return not isinstance(graph.cached(KERNEL, lambda: _build(graph)), TooLarge)
+    return not isinstance(graph.cached(KERNEL, lambda: _build(graph)), HessianLabError)
 
 
 def _build(graph):
-    """A Kernel, or the TooLarge error that says why there is none (kept, so the attempt is made once)."""
+    """A Kernel, or the error that says why there is none (kept, so the attempt is made once): TooLarge, or a
+    DomainError where a constant factor of H overflows (then every method raises one, at every point)."""
     if (graph.num_nodes - graph.n) * SHORTEST_LINE > MAX_SOURCE:  # refused without writing a line
         return TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and f's "
                         f"graph alone, {graph.num_nodes:,} nodes, needs more; use method='tape' or 'colouring'")
@@ -297,6 +340,8 @@ def _build(graph):
         return Kernel(graph)
     except TooLarge as error:
         return error
+    except _Overflow as error:
+        return DomainError(str(error))
 
 
 def hessian_kernel(graph, point):
@@ -304,7 +349,9 @@ def hessian_kernel(graph, point):
     kernel = kernel_of(graph)
     record_method("kernel")
     H = kernel.hessian_at(point)
-    if H is None:
-        return tape_of(graph).hessian_at(point)
+    if H is None:  # the tape raises the DomainError that names the node; should it not, its Hessian stands
+        H = tape_of(graph).hessian_at(point)
+        record_details(fallback="tape")
+        return H
     record(evaluations=graph.num_nodes, passes=1, visits=kernel.statements)
     return H

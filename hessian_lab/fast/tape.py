@@ -259,7 +259,7 @@ class _NonlinearGroup:
                 np.add.at(H.general(), rows_k, w[:, None] * J[self.arg_rows[l]])
             elif self.on_inputs[l]:
                 np.add.at(H.general().T, rows_l, w[:, None] * J[self.arg_rows[k]])
-            elif k == l and len(H.diagonal) > SMALL_GRAM:
+            elif k == l and len(H.diagonal) > SMALL_GRAM and np.isfinite(w).all():  # syrk's sign split drops a NaN
                 _add_weighted_gram(H.upper(), J[self.arg_rows[k]], w)
             else:
                 H.general()[...] += J[self.arg_rows[k]].T @ (w[:, None] * J[self.arg_rows[l]])
@@ -419,8 +419,17 @@ class Tape:
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(V, state)
+        if not np.isfinite(V).all():  # nonlinear groups check their own values; an affine sum can still overflow
+            self._name_the_first_overflow(V)
         record(evaluations=len(self))
         return V, state
+
+    def _name_the_first_overflow(self, V):
+        """A DomainError naming the first node whose value is not finite."""
+        slot = int(np.flatnonzero(~np.isfinite(V))[0])
+        group = next(g for g in self.groups if g.slice.start <= slot < g.slice.stop)
+        node = group.nodes[slot - group.slice.start]
+        raise DomainError(f"{to_text(node)} = {V[slot]:g} is not a finite number (overflow?) (at node #{node.id})")
 
     def gradient_state(self, x, second=False):
         """Values, local partials and adjoints at x: everything a Hessian product needs but the directions."""
