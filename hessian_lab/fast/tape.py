@@ -190,18 +190,27 @@ class _NonlinearGroup:
         self.rows = np.arange(self.slice.start, self.slice.stop)
 
     def forward(self, V, state):
-        """Values of the group, with the domain checked; a DomainError names the first offending node."""
+        """Values of the group, with the domain checked where its row has one; a DomainError names the first
+        offending node. (Values that overflow are found by Tape.forward, in one check of all of them.)"""
         args = [V[rows] for rows in self.arg_rows]  # views where the slots are consecutive
+        row = ops.PRIMITIVES[self.op]
         try:
-            V[self.slice] = ops.evaluate_op(self.op, args, self.param)
+            if row.domain is None:
+                V[self.slice] = ops.call(self.op, row.forward, args, self.param)
+            else:
+                V[self.slice] = ops.evaluate_op(self.op, args, self.param)
         except DomainError:
-            for i, node in enumerate(self.nodes):
-                try:
-                    ops.evaluate_op(self.op, [a[i] for a in args], self.param)
-                except DomainError as error:
-                    raise DomainError(f"{error} (at node #{node.id}: {to_text(node)})") from None
+            self.name_the_failure(args)
             raise
         state[self] = (args, None)
+
+    def name_the_failure(self, args):
+        """Raise the DomainError of the first node whose value is outside its domain or not finite, naming it."""
+        for i, node in enumerate(self.nodes):
+            try:
+                ops.evaluate_op(self.op, [a[i] for a in args], self.param)
+            except DomainError as error:
+                raise DomainError(f"{error} (at node #{node.id}: {to_text(node)})") from None
 
     def partials(self, V, state, second):
         """Evaluate first (and second) local partials for the whole group; a DomainError names the first failing node."""
@@ -419,8 +428,8 @@ class Tape:
         with np.errstate(all="ignore"):
             for group in self.groups:
                 group.forward(V, state)
-        if not np.isfinite(V).all():  # nonlinear groups check their own values; an affine sum can still overflow
-            self._name_the_first_overflow(V)
+            if not np.isfinite(V).all():  # every value, checked at once: an overflow anywhere is named
+                self._name_the_first_overflow(V)
         record(evaluations=len(self))
         return V, state
 
@@ -428,6 +437,8 @@ class Tape:
         """A DomainError naming the first node whose value is not finite."""
         slot = int(np.flatnonzero(~np.isfinite(V))[0])
         group = next(g for g in self.groups if g.slice.start <= slot < g.slice.stop)
+        if isinstance(group, _NonlinearGroup):
+            group.name_the_failure([V[rows] for rows in group.arg_rows])
         node = group.nodes[slot - group.slice.start]
         raise DomainError(f"{to_text(node)} = {V[slot]:g} is not a finite number (overflow?) (at node #{node.id})")
 
