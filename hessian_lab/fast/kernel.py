@@ -64,7 +64,7 @@ class _Writer:
         self.named[expression] = name
         self.lines.append(f"    {name} = {expression}")
         self.locals.append(name)
-        self.charge(len(self.lines[-1]) + 2 * len(name) + 8)  # the line, and its term of the probe
+        self.charge(len(self.lines[-1]))
         return name
 
     def charge(self, characters):
@@ -75,9 +75,10 @@ class _Writer:
                            "one needs more (a call would be slower than the tape's); use method='tape' or 'colouring'")
 
     def term(self, product):
-        """A product (source or float) as a term of a sum that will be written, counted as it is made."""
+        """A product (source or float) as a term of a sum to be written by `total`: counted as it is made, so that a
+        sum too long to write is refused before it is all made."""
         term = _term(product)
-        self.charge(len(term) + 3 if isinstance(term, str) else 24)
+        self.charge(_cost(term))
         return term
 
     def guard(self, op, param, arguments):
@@ -86,7 +87,11 @@ class _Writer:
         self.charge(sum(len(a) + 2 for a in arguments))
 
     def total(self, name, terms):
-        """Emit name = the sum of `terms` (names or floats), folding numbers; returns a float or a name."""
+        """Emit name = the sum of `terms` (each made by `term`), folding numbers; returns a float or a name.
+
+        The terms were counted when made; the line that writes them is counted instead.
+        """
+        self.size -= sum(_cost(t) for t in terms)
         number = sum(t for t in terms if isinstance(t, float))
         names = [t for t in terms if not isinstance(t, float)]
         if not names:
@@ -137,6 +142,11 @@ def _literal(number):
 def _group(source):
     """source in parentheses unless it is one name or a non-negative literal."""
     return source if source.replace(".", "").replace("_", "").isalnum() else f"({source})"
+
+
+def _cost(term):
+    """The characters a term adds to the line of its sum."""
+    return len(term) + 3 if isinstance(term, str) else 24
 
 
 def _term(source):
@@ -191,7 +201,7 @@ class Kernel:
         results = [w.total(f"h{i}_{j}", upper[i, j]) for i, j in entries]
         returned = ", ".join(r if isinstance(r, str) else _literal(r) for r in results)
         w.charge(len(returned))
-        probe = w.total("probe", [f"({name} - {name})" for name in w.locals])
+        probe = w.total("probe", [w.term(f"{name} - {name}") for name in list(w.locals)])
         self.guard_keys = list(w.guards)
         guards = ", ".join("(" + ", ".join("(" + ", ".join(column) + ",)" for column in zip(*w.guards[key])) + ",)"
                            for key in self.guard_keys)
@@ -228,7 +238,7 @@ class Kernel:
                 else:
                     terms = [_product(weight, value[a]) for a, weight in form if a.op != "const"]
                     bias = float(sum(weight * a.param for a, weight in form if a.op == "const"))
-                    value[v] = w.total(f"v{v.id}", [t for t in terms if t is not None] + [bias])
+                    value[v] = w.total(f"v{v.id}", [w.term(t) for t in terms if t is not None] + [w.term(bias)])
                 partials[v] = [(a, weight) for a, weight in form if a.op != "const"]
                 continue
             value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
@@ -250,7 +260,7 @@ class Kernel:
     @staticmethod
     def _reverse(graph, w, value, partials):
         """The adjoint v̄ = ∂f/∂v of every node, as a name or a float, in reverse order."""
-        terms = {graph.output: [1.0]}
+        terms = {graph.output: [w.term(1.0)]}
         adjoint = {}
         for v in reversed(graph.nodes):
             if v not in terms or v.op in ("input", "const"):
