@@ -243,6 +243,20 @@ def write_csv(rows, path):
         writer.writerows(rows)
 
 
+STYLES = {  # variant -> (colour, line, marker): one colour per library, told apart within it by line and marker
+    "hessian-lab auto": ("C0", "-", "o"),
+    "hessian-lab sparse": ("C1", "-", "s"),
+    "jax.jit(jax.hessian)": ("C2", "--", "^"),
+    "torch.func.hessian": ("C3", "--", "v"),
+    "torch.autograd (vectorize)": ("C3", "-.", "<"),
+    "torch.autograd (loop)": ("C3", ":", ">"),
+    "autograd.hessian": ("C5", ":", "d"),
+    "casadi SX": ("C4", "--", "x"),
+    "casadi SX → CSR": ("C4", "-.", "+"),
+    "casadi SX native": ("C4", ":", "*"),
+}
+
+
 def plot(rows, path):
     """Milliseconds per Hessian against n, one panel per family, log-log, 910 px wide: legible where notebook 5 shows it."""
     import matplotlib
@@ -255,8 +269,10 @@ def plot(rows, path):
         variants = dict.fromkeys(r["variant"] for r in rows if r["family"] == family and r["ratio"] == r["ratio"])
         for variant in variants:
             pts = sorted((r["n"], r["ms"]) for r in rows if r["family"] == family and r["variant"] == variant)
+            colour, line, marker = STYLES.get(variant, ("grey", ":", "."))
             ours = variant.startswith("hessian-lab")
-            ax.loglog(*zip(*pts), "-o" if ours else "--.", label=variant, lw=2.2 if ours else 1.1, markersize=4)
+            ax.loglog(*zip(*pts), color=colour, linestyle=line, marker=marker, label=variant,
+                      lw=2.4 if ours else 1.2, markersize=5 if ours else 4)
         ax.set_title(family, fontsize=10)
         ax.set_xlabel("n", fontsize=10)
         ax.tick_params(labelsize=9)

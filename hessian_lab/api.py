@@ -96,11 +96,12 @@ REUSED = "reused by auto"  # the key, in a graph's cache, that marks a trace aut
 
 
 def fastest_exact(graph):
-    """The method "auto" stands for: the compiled kernel from a trace's second Hessian on, where its source is short;
-    else colouring when the pattern needs fewer products than n; else the tape.
+    """The method "auto" stands for: the compiled kernel from auto's second call on a trace on, where its source is
+    short; else colouring when the pattern needs fewer products than n; else the tape.
 
-    Compiling a kernel costs about as much as 100 of its calls, so a trace used once (hl.hessian(f, x0)) never
-    pays for it; a trace that is reused (Newton's method) pays once, on its second call.
+    Compiling a kernel costs as much as a few hundred of its calls, so a trace used once (hl.hessian(f, x0)) never
+    pays for it; a trace that is reused (Newton's method) pays once, on auto's second call. Calls that name a
+    method do not count.
     """
     if graph.has_cached(REUSED) and has_kernel(graph):
         return "kernel"

@@ -98,8 +98,9 @@ def test_generated_source_holds_only_the_engines_names_and_numbers():
             assert type(node.value) is float
 
 
-def test_long_sums_are_split_into_partial_sums_each_assigned_once():
+def test_long_sums_are_split_into_partial_sums_each_assigned_once(monkeypatch):
     """A sum of 5,000 terms nests two levels of partial sums; every local is assigned once, and the value is exact."""
+    monkeypatch.setattr(kernel, "MAX_SOURCE", 10**6)  # a long kernel on purpose: the chunking is what is tested
     n = 5000
     g = hl.trace(lambda x: hl.sin(x[0]) * hl.sum(list(x)), n)
     x0 = np.linspace(-1, 1, n)

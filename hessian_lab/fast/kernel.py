@@ -13,8 +13,9 @@ Python floats, and the functions it calls are bound by name in its own namespace
 No text a user typed, and no node's parameter other than a float, is ever placed in it (the parser's no-eval
 rule is about that).
 
-Kernels are for small Hessians: a kernel runs at about 0.5 ns and compiles at about 0.3 µs per character of its
-source, so one is refused past MAX_SOURCE characters (about 0.2 ms a call, where the tape's sweeps take over).
+Kernels are for small Hessians: a kernel runs at about 1 ns and compiles at about 0.3 µs per character of its
+source, so one is refused past MAX_SOURCE characters: about 0.2 ms a call, where colouring's and the tape's sweeps
+take about as long (measured on Rosenbrock and chain at n = 256, and notebook 7's classifier).
 The kernel is optimistic: any exception, a value that is not a finite real number anywhere (it keeps a probe of
 every local), or an argument outside its op's domain (checked after the call, one numpy call per op of the table
 that has a domain) sends the call to the tape, which names the node and the domain that failed.
@@ -30,7 +31,7 @@ from ..errors import DomainError, HessianLabError
 from .second_order import second_order_rule
 from .tape import tape_of
 
-MAX_SOURCE = 400_000  # characters; past this a kernel call is slower than the tape's sweeps, and compiling takes 0.1 s
+MAX_SOURCE = 200_000  # characters; past this a kernel call is no faster than the sweeps (~0.2 ms), and compiling takes 60 ms
 SHORTEST_LINE = 24  # characters that a node's value takes at least: its line and its term of the probe
 CHUNK = 64  # terms per `+` chain: a longer chain nests deeper than CPython's compiler may recurse
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "powc": "**", "pow": "**"}
