@@ -73,7 +73,8 @@ class _Writer:
         self.size += characters
         if self.size > MAX_SOURCE:
             raise TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and this "
-                           "one needs more (a call would be slower than the tape's); use method='tape' or 'colouring'")
+                           "one needs more (a call would be no faster than colouring's or the tape's sweeps); use "
+                           "method='tape' or 'colouring'")
 
     def term(self, product):
         """A product (source or float) as a term of a sum to be written by `total`: counted as it is made, so that a
