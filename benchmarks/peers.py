@@ -17,9 +17,11 @@ Writes benchmarks/results/peers.csv, benchmarks/results/peers.png and the table 
 import argparse
 import csv
 import gc
+import json
 import os
 import pathlib
 import platform
+import subprocess
 import sys
 import time
 
@@ -118,9 +120,6 @@ print(json.dumps(dict(seconds=seconds, peak_mib=peak / 1024, nnz=int(S.nnz))))
 def first_sparse(family, n):
     """Seconds and peak memory (the child's VmHWM: ru_maxrss would inherit this parent's peak) to the first sparse Hessian of a freshly written Python loop, each tool in a fresh process:
     hessian-lab's trace, compile, colouring and evaluation; CasADi's SX build, symbolic Hessian, Function and first call."""
-    import json
-    import subprocess
-
     results = {}
     for tool in ["hessian-lab"] + (["casadi"] if "casadi SX" in peers.available_variants() else []):
         code = FIRST_SPARSE.format(here=str(HERE), family=family, n=n, tool=tool)

@@ -41,6 +41,12 @@ class TooLarge(HessianLabError):
     """A kernel's source would be longer than MAX_SOURCE characters."""
 
 
+def _too_large(why):
+    """The TooLarge error, saying why this Hessian's source would not fit and what to use instead."""
+    return TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and {why}; "
+                    "use method='tape' or 'colouring'")
+
+
 class _Writer:
     """Collects the kernel's statements, folds constants, and names every local it computes for the probe."""
 
@@ -72,9 +78,7 @@ class _Writer:
         """Count characters of source about to be written; a TooLarge error as soon as they pass MAX_SOURCE."""
         self.size += characters
         if self.size > MAX_SOURCE:
-            raise TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and this "
-                           "one needs more (a call would be no faster than colouring's or the tape's sweeps); use "
-                           "method='tape' or 'colouring'")
+            raise _too_large("this one needs more (a call would be no faster than colouring's or the tape's sweeps)")
 
     def term(self, product):
         """A product (source or float) as a term of a sum to be written by `total`: counted as it is made, so that a
@@ -211,7 +215,8 @@ class Kernel:
         self.rows = np.array([i for i, _ in entries], dtype=np.intp)
         self.cols = np.array([j for _, j in entries], dtype=np.intp)
         inputs = ", ".join(f"x{i}" for i in range(self.n))
-        source = "\n".join([f"def kernel({inputs}):", *w.lines, f"    return [{returned}], {probe}, ({guards}{',' if guards else ''})", ""])
+        last = f"    return [{returned}], {probe}, ({guards}{',' if guards else ''})"
+        source = "\n".join([f"def kernel({inputs}):", *w.lines, last, ""])
         namespace = dict(w.functions)
         exec(compile(source, f"<hessian kernel of a graph with {graph.num_nodes} nodes>", "exec"), namespace)
         self.source = source
@@ -233,8 +238,8 @@ class Kernel:
                 continue
             arguments = [value[a] if isinstance(value[a], str) else _literal(value[a]) for a in v.args]
             form = ops.linear_form(v)
-            if form is not None:
-                form = [(a, float(weight)) for a, weight in form]  # affine: an operator as written, or a sum / dot as its weighted terms
+            if form is not None:  # affine: an operator as written, or a sum / dot as its weighted terms
+                form = [(a, float(weight)) for a, weight in form]
                 if v.op in INFIX or v.op == "neg":
                     value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
                 else:
@@ -331,7 +336,7 @@ KERNEL = "kernel"  # the key of the kernel in its graph's cache
 
 def kernel_of(graph):
     """The graph's Hessian kernel, compiled once per trace; where there is none, the error that says why (also kept)."""
-    kernel = graph.cached(KERNEL, lambda: _build(graph))
+    kernel = _kernel_or_reason(graph)
     if isinstance(kernel, HessianLabError):
         raise kernel
     return kernel
@@ -339,15 +344,19 @@ def kernel_of(graph):
 
 def has_kernel(graph):
     """Whether the graph has a kernel, compiling it if this is the first time anyone asks."""
-    return not isinstance(graph.cached(KERNEL, lambda: _build(graph)), HessianLabError)
+    return not isinstance(_kernel_or_reason(graph), HessianLabError)
+
+
+def _kernel_or_reason(graph):
+    """The kernel or the error, from the graph's cache (built by _build the first time)."""
+    return graph.cached(KERNEL, lambda: _build(graph))
 
 
 def _build(graph):
     """A Kernel, or the error that says why there is none (kept, so the attempt is made once): TooLarge, or a
     DomainError where a constant factor of H overflows (then every method raises one, at every point)."""
     if (graph.num_nodes - graph.n) * SHORTEST_LINE > MAX_SOURCE:  # refused without writing a line
-        return TooLarge(f"method 'kernel' compiles Hessians whose source fits in {MAX_SOURCE:,} characters, and f's "
-                        f"graph alone, {graph.num_nodes:,} nodes, needs more; use method='tape' or 'colouring'")
+        return _too_large(f"f's graph alone, {graph.num_nodes:,} nodes, needs more")
     try:
         return Kernel(graph)
     except TooLarge as error:

@@ -188,6 +188,8 @@ class _NonlinearGroup:
         self.on_inputs = [bool(np.all(idx < n)) for idx in self.args]
         self.arg_rows = [_as_slice(idx) for idx in self.args]  # a view, not a copy, where slots are consecutive
         self.rows = np.arange(self.slice.start, self.slice.stop)
+        self.on_diagonal = {(k, l) for k, l in self.pairs  # both arguments the same input in every node: H's diagonal
+                            if self.on_inputs[k] and self.on_inputs[l] and np.array_equal(self.args[k], self.args[l])}
 
     def forward(self, V, state):
         """Values of the group, with the domain checked where its row has one; a DomainError names the first
@@ -260,7 +262,7 @@ class _NonlinearGroup:
             w = a * second[k][l]  # a is an array, so w is one too
             rows_k, rows_l = self.args[k], self.args[l]
             if self.on_inputs[k] and self.on_inputs[l]:
-                if k == l or np.array_equal(rows_k, rows_l):
+                if (k, l) in self.on_diagonal:
                     H.diagonal += np.bincount(rows_k, weights=w, minlength=len(H.diagonal))
                 else:
                     np.add.at(H.general(), (rows_k, rows_l), w)
