@@ -81,13 +81,16 @@ def trace(f, n, at=None, graph_class=None):
     tracer = _Tracer(None if at is None else as_point(at, n, "at"))
     inputs = [Node("input", (), i) for i in range(n)]
     token = current_trace.set(tracer)
+    out_of_memory = False
     try:
         result = f(Inputs(inputs))
-    except MemoryError:
-        raise MemoryLimitError(f"tracing f on n = {n} inputs ran out of memory while building its graph; "
-                               "use a smaller n, or a function written with hl.sum and hl.dot (fewer nodes)") from None
+    except MemoryError:  # raised below, once this handler has let go of the traceback that holds the half-built graph
+        out_of_memory = True
     finally:
         current_trace.reset(token)
+    if out_of_memory:
+        raise MemoryLimitError(f"tracing f on n = {n} inputs ran out of memory while building its graph; "
+                               "use a smaller n, or a function written with hl.sum and hl.dot (fewer nodes)")
     return (graph_class or Graph)(inputs, _as_output(result), tracer.branches)
 
 

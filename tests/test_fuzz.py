@@ -151,34 +151,47 @@ FLOAT_BINARY = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": op
                 "^": operator.pow, "**": operator.pow}
 
 
-def float_value(tree, at, values):
-    """The tree's value in plain floats at `at` ({name: value}), appending every subtree's value to `values`."""
+def float_value(tree, at, values, jitter=0.0):
+    """The tree's value in plain floats at `at` ({name: value}), appending every subtree's value to `values`.
+
+    With a jitter, every computed value is scaled by (1 + jitter) before it is used, as rounding would nudge it.
+    """
     kind = tree[0]
     if kind == "var":
         value = at[tree[1]]
     elif kind == "num":
         value = tree[1]
     elif kind == "neg":
-        value = -float_value(tree[1], at, values)
+        value = -float_value(tree[1], at, values, jitter)
     elif kind == "call":
-        value = FLOAT_CALLS[tree[1]](float_value(tree[2], at, values))
+        value = FLOAT_CALLS[tree[1]](float_value(tree[2], at, values, jitter)) * (1 + jitter)
     else:
-        value = FLOAT_BINARY[tree[1]](float_value(tree[2], at, values), float_value(tree[3], at, values))
+        value = FLOAT_BINARY[tree[1]](float_value(tree[2], at, values, jitter),
+                                      float_value(tree[3], at, values, jitter)) * (1 + jitter)
     values.append(value)
     return value
 
 
+NUDGE = 1e-14  # about 45 ulps: ten times the rounding of an operation or a few, so a nudge bounds what float64 loses
+
+
 def moderate(tree, names, point):
-    """Whether every subexpression is a real number of size at most 1e8 at point, so that float64 can follow it.
+    """Whether every subexpression is a real number of size at most 1e8 at point, and the value is well conditioned
+    there (nudging every intermediate by NUDGE moves it by less than the comparisons' 1e-9), so that float64 can
+    follow it: sin of (x - 5^4.5)^6, an argument near 7e18, is within the size bound's reach but not float64's.
 
     Checked in plain floats, which never hang; sympy can, on sin(1e9000) (it reduces modulo pi to 9000 digits).
     """
+    at = dict(zip(names, point))
     values = []
     try:
-        float_value(tree, dict(zip(names, point)), values)
-    except (OverflowError, ValueError):
+        value = float_value(tree, at, values)
+        if not all(isinstance(v, float) and abs(v) <= 1e8 for v in values):
+            return False
+        nudged = [float_value(tree, at, [], jitter) for jitter in (NUDGE, -NUDGE)]
+    except (OverflowError, ValueError, TypeError):
         return False
-    return all(isinstance(value, float) and abs(value) <= 1e8 for value in values)
+    return all(abs(v - value) <= 1e-9 * abs(value) + 1e-12 for v in nudged)
 
 
 def reference(expression, names, point, order):
