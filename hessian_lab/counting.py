@@ -1,9 +1,12 @@
 """Exact, deterministic work counts: what the engine did inside a `with hl.counting() as c:` block.
 
 The open blocks live in a ContextVar, so each thread (and each asyncio task) counts only its own work:
-another thread's Hessian never inflates your counts.
+another thread's Hessian never inflates your counts. Beside them runs one process-wide tally of the same
+counts (plus local partials and finished methods), which only the exercise checker reads: work done in
+another thread, another contextvars.Context or before its block closes moves the tally but not the block.
 """
 
+import threading
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -43,6 +46,39 @@ class Counter:
 _open = ContextVar("hessian_lab_open_counters", default=())  # this context's open blocks, innermost last
 
 
+class ProcessTally:
+    """Every count of every context and thread added up, with a lock: the one piece of process-wide state.
+
+    Fields: Counter.FIELDS, `partials` (local partials evaluated, symbolic or numeric) and `methods` (finished
+    engine methods started). It only grows; the checker compares two snapshots with what its own block saw.
+    """
+
+    FIELDS = Counter.FIELDS + ("partials", "methods")
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._totals = dict.fromkeys(self.FIELDS, 0)
+
+    def add(self, counts):
+        """Add a dict of counts to the totals."""
+        with self._lock:
+            for field, amount in counts.items():
+                self._totals[field] += amount
+
+    def snapshot(self):
+        """The totals so far, as a plain dict."""
+        with self._lock:
+            return dict(self._totals)
+
+
+PROCESS = ProcessTally()
+
+
+def process_totals():
+    """The process-wide totals of every count so far (see ProcessTally): for the exercise checker."""
+    return PROCESS.snapshot()
+
+
 @contextmanager
 def counting(sealed=False):
     """Count the engine's work inside the block: `with hl.counting() as c: ...; c.visits`. Blocks may nest."""
@@ -65,7 +101,8 @@ def uncounted():
 
 
 def record(**counts):
-    """Add counts to every open counting block of this context."""
+    """Add counts to every open counting block of this context, and to the process-wide tally."""
+    PROCESS.add(counts)
     for counter in _open.get():
         for field, amount in counts.items():
             setattr(counter, field, getattr(counter, field) + amount)
@@ -85,5 +122,11 @@ def record_graph(name, nodes, edges):
 
 def record_method(name):
     """Note that a finished method of the engine ran (the exercise checker refuses them as shortcuts)."""
+    PROCESS.add({"methods": 1})
     for counter in _open.get():
         counter.methods.append(name)
+
+
+def record_partials(amount=1):
+    """Note local partials evaluated (by any sweep, symbolic or numeric): the process-wide tally only."""
+    PROCESS.add({"partials": amount})

@@ -12,7 +12,6 @@ backprop routine builds graphs or numbers alike.
 """
 
 import builtins
-import itertools
 import math
 import numbers
 from typing import Callable, NamedTuple, Optional
@@ -20,6 +19,7 @@ from typing import Callable, NamedTuple, Optional
 import numpy as np
 
 from . import series
+from .counting import record_partials
 from .errors import DomainError, HessianLabError, ShapeError
 from .node import Node
 
@@ -297,23 +297,13 @@ def dot(coefficients, terms):
     return apply("dot", *terms, param=c)
 
 
-# Local partials evaluated by the whole process, in any thread or context: the exercise checker compares it with
-# what its own counting block saw, so work run elsewhere (a thread, a fresh contextvars.Context) cannot hide.
-_partials_evaluated = itertools.count()
-
-
-def partials_evaluated():
-    """How many local partials the process has evaluated so far (reading it counts as one more)."""
-    return next(_partials_evaluated)
-
-
 def local_partials(node, values=None):
     """The node's local partials, one per argument: graph nodes when `values` is None, else numbers at those values.
 
-    Every sweep, the engine's and a student's, differentiates through here, so each call is counted
-    (partials_evaluated).
+    Every sweep, the engine's and a student's, differentiates through here, so each call is counted in the
+    process-wide tally (counting.record_partials), which the exercise checker reads.
     """
-    next(_partials_evaluated)
+    record_partials()
     if values is None:
         return call(node.op, PRIMITIVES[node.op].partials, node.args, node.param, node)
     args = [values[a] for a in node.args]

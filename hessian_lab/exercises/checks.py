@@ -13,11 +13,10 @@ import numpy as np
 
 from .. import api
 from ..api import trace
-from ..counting import counting
+from ..counting import counting, process_totals
 from ..errors import HessianLabError
 from ..forward import evaluate
 from ..node import Node, count_edges, to_text, topological_order
-from ..ops import partials_evaluated
 from .cost import Bound, judge_cost
 from .probe import probe_orientation
 from .problems import HESSIAN_SIZES, SWEEP_SIZES, THIRD_SIZES, Problem, VALUE_PROBLEMS, shared_subexpressions, tanh_mlp
@@ -179,10 +178,10 @@ def run(exercise, student_fn, problem):
     point = problem.point()
     g = trace(problem.f, problem.n, at=point)
     reference = reference_sizes(trace(problem.f, problem.n, at=point))
-    before = partials_evaluated()
+    before = process_totals()["partials"]
     with counting(sealed=True) as counter, tally() as visits:
         raw = call_student(student_fn, exercise.args(g, point), problem)
-    partials = partials_evaluated() - before - 1  # in any thread or context: work done elsewhere cannot hide
+    partials = process_totals()["partials"] - before  # in any thread or context: work done elsewhere cannot hide
     try:
         answer, built = exercise.read(raw, g, point), exercise.sizes_of(raw, g)
     except Exception as error:
