@@ -19,7 +19,8 @@ import numpy as np
 
 from . import api
 from .errors import HessianLabError, ParseError
-from .memory import GROWTH
+from .higher import GROWTH
+from .memory import check_order
 from .parse import parse
 
 USER_ERROR = 2
@@ -29,7 +30,7 @@ EPILOG = "examples:\n" + __doc__.split("\n\n")[1] + """
 An expression that starts with '-' needs a space first, " -x^2", or goes after --:
     hessian-lab grad --at x=1 -- -x^2
 """
-MAX_ORDER = 8  # each order multiplies the derivative graphs by 2 to 3: the cap keeps a typo from running for hours
+MAX_COMMAND_ORDER = 8  # each order multiplies the derivative graphs by 2 to 3: the cap keeps a typo from running for hours
 MAX_VISITS = 5 * 10**7  # about a minute of the per-node engine: a larger tensor is refused before it starts
 MAX_ENTRIES = 10**6  # more entries than a terminal can usefully show
 
@@ -74,7 +75,7 @@ def build_parser():
                              help="significant digits shown (default 6)")
     hessian.add_argument("--method", choices=["auto", *api.HESSIAN_METHODS], default="auto",
                          help="default: auto, the fastest exact method for this function")
-    tensor.add_argument("--order", type=whole_number(1, MAX_ORDER), required=True, metavar="K",
+    tensor.add_argument("--order", type=whole_number(1, MAX_COMMAND_ORDER), required=True, metavar="K",
                         help="the order k of the derivatives")
     draw.add_argument("-o", "--output", required=True, metavar="FILE", help="image file, like graph.png or graph.svg")
     return parser
@@ -147,17 +148,18 @@ def compute(args):
     f, names = parse_with_variables(args.expression)
     point = read_point(args.at, names)
     if args.command == "tensor":
-        api.check_order(len(names), args.order)  # before tracing: a result too large for memory is refused at once
-        check_tensor_size(len(names), args.order, api.trace(f, len(names), at=point).m)
+        check_order(len(names), args.order)  # before tracing: a result too large for memory is refused at once
+    g = api.trace(f, len(names), at=point)  # traced once; its methods take the point it was traced at as checked
     result = {"expression": args.expression, "variables": names, "point": dict(zip(names, point.tolist()))}
     if args.command == "grad":
-        value, stats = api.gradient(f, point, return_stats=True)
+        value, stats = g.gradient(g.traced_at, return_stats=True)
         result["gradient"] = value.tolist()
     elif args.command == "hessian":
-        value, stats = api.hessian(f, point, method=args.method, return_stats=True)
+        value, stats = g.hessian(g.traced_at, method=args.method, return_stats=True)
         result.update(method=stats["method"], hessian=value.tolist())
     else:
-        value, stats = api.derivative_tensor(f, point, args.order, return_stats=True)
+        check_tensor_size(len(names), args.order, g.m)
+        value, stats = g.derivative_tensor(g.traced_at, args.order, return_stats=True)
         result.update(order=args.order, tensor=value.tolist())
     if args.stats:
         result["stats"] = jsonable(stats)

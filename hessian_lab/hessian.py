@@ -6,9 +6,8 @@ has already checked; it returns the dense Hessian as an (n, n) array and counts 
 
 import numpy as np
 
-from .backprop import backprop, gradient_graph
+from .backprop import backprop, evaluate, gradient_graph, jvp
 from .counting import record_details, record_method
-from .forward import evaluate, jvp
 from .node import topological_order
 
 

@@ -8,19 +8,21 @@
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .forward import check_vector
+from .hessian import hvp
+from .tracing import check_vector
 
 
 class HessianOperator(LinearOperator):
-    """∇²f(x) of a traced graph as an n × n LinearOperator whose matvec is graph.hvp(x, v); it counts its products.
+    """∇²f(x) of a traced graph as an n × n LinearOperator whose matvec is one hvp at x; it counts its products.
 
-    H is symmetric, so the adjoint is the operator itself. matmat makes one product per column (exact, and each
-    product shows in hl.counting() as the hvp's own passes and visits).
+    x is a checked point (the public layer checks it once); the operator keeps its own read-only copy, so the
+    caller's array is never changed. H is symmetric, so the adjoint is the operator itself. matmat makes one
+    product per column (exact, and each product shows in hl.counting() as the hvp's own passes and visits).
     """
 
-    def __init__(self, graph, x):
+    def __init__(self, graph, point):
         self.graph = graph
-        self.x = graph.point(x)            # a finite vector of length n at which the recorded branches hold
+        self.x = np.array(point, dtype=float)
         self.x.flags.writeable = False
         self.products = 0
         super().__init__(dtype=np.float64, shape=(graph.n, graph.n))
@@ -32,8 +34,8 @@ class HessianOperator(LinearOperator):
         return super().matvec(check_vector(v, self.graph.n))
 
     def _matvec(self, v):
-        """One Hessian-vector product: a tangent pushed forward through G."""
-        Hv = self.graph.hvp(self.x, np.ravel(v))
+        """One Hessian-vector product at the checked point: a tangent pushed forward through G."""
+        Hv = hvp(self.graph, self.x, np.ravel(v))
         self.products += 1
         return Hv
 

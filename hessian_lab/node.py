@@ -9,7 +9,7 @@ from contextvars import ContextVar
 
 import numpy as np
 
-from .errors import NodeConversionError, TraceError
+from .errors import DomainError, NodeConversionError, TraceError
 
 # Node ids, shared by all threads on purpose: a single increasing count (atomic under the GIL) keeps
 # "arguments have smaller ids than their users" true for graphs built in any thread.
@@ -30,7 +30,7 @@ class Node:
     """
 
     __slots__ = ("op", "args", "param", "id")
-    INFIX = {}  # op -> the operator written between its arguments ("+"); set from the primitive table by ops
+    INFIX = {}  # op -> the operator written between its operands ("+"); set from the primitive table by ops
     FUNCTIONS = frozenset()  # the names of hl's functions of nodes (hl.sin, ...); set from the table by ops
 
     def __init__(self, op, args=(), param=None):
@@ -157,15 +157,25 @@ def to_text(node, depth=4):
     if depth == 0:
         return "…"
     args = [to_text(a, depth - 1) for a in node.args]
+    if node.op == "powc":
+        return f"{args[0]}{Node.INFIX[node.op]}{node.param:.6g}"
     if node.op in Node.INFIX:
         return f"({args[0]} {Node.INFIX[node.op]} {args[1]})"
     if node.op == "neg":
         return f"-{args[0]}"
-    if node.op == "powc":
-        return f"{args[0]}^{node.param:.6g}"
     if len(args) > 4:
         args = args[:3] + [f"… {len(args) - 3} more"]
     return f"{node.op}({', '.join(args)})"
+
+
+def name_of(node):
+    """How every error names a node: `node #7: log(x[1])`."""
+    return f"node #{node.id}: {to_text(node)}"
+
+
+def not_finite(what, node, value, why):
+    """The one DomainError for a number of a node that is not finite: `the adjoint of node #7: ... is inf, ...`."""
+    return DomainError(f"{what} of {name_of(node)} is {value}, not a finite number: {why}")
 
 
 def _operand_text(value):

@@ -6,6 +6,7 @@ affine, its Taylor-mode recurrence (or none, to have one derived from the partia
 in text, and whether students call it as hl.<name> and in the course syntax. Because partials are built
 from graph ops, a derivative is itself a graph, and derivatives of derivatives come for free. The
 functions, Node's operators, the package's exports and the parser's function list all come from here.
+The functions students call (sin, exp, ...) are written out below the table, one `def` each.
 
 The same rows serve numbers too: given floats (or arrays), every function here simply computes, so one
 backprop routine builds graphs or numbers alike.
@@ -35,9 +36,9 @@ class Primitive(NamedTuple):
     param: bool = False  # forward, partials, domain and linear also receive the node's parameter
     linear: Optional[Callable] = None  # (args, param) -> [(arg, weight)] where the node is affine in its args, else None
     taylor: Optional[Callable] = None  # a recurrence of hessian_lab.series; None: derived from the partials
-    infix: Optional[str] = None  # the operator that writes it between its two arguments ("+"); else name(args)
+    infix: Optional[str] = None  # the operator that writes it between its operands ("+"; powc's exponent is its param)
+    symbol: Optional[str] = None  # how pictures label it ("×"); None: its infix, else its name
     public: bool = False  # a function of one node students call as hl.<name> and write in the course syntax
-    doc: str = ""  # the function's docstring
 
 
 def _powc_defined(a, p):
@@ -45,12 +46,6 @@ def _powc_defined(a, p):
     if float(p).is_integer():
         return np.ones_like(a, dtype=bool) if p >= 0 else a != 0
     return a > 0
-
-
-def _logistic(a):
-    """1 / (1 + e^-a) without overflow for any a: exp only ever sees -|a|."""
-    e = np.exp(-np.abs(a))
-    return np.where(np.greater_equal(a, 0), 1 / (1 + e), e / (1 + e))[()]
 
 
 def _softplus(a):
@@ -74,45 +69,41 @@ def _div_linear(a, b):
 
 PRIMITIVES = {
     "add": Primitive(np.add, lambda a, b, y: (1.0, 1.0), linear=lambda a, b: [(a, 1.0), (b, 1.0)], infix="+"),
-    "sub": Primitive(np.subtract, lambda a, b, y: (1.0, -1.0), linear=lambda a, b: [(a, 1.0), (b, -1.0)], infix="-"),
-    "mul": Primitive(np.multiply, lambda a, b, y: (b, a), linear=_mul_linear, taylor=series.mul, infix="*"),
+    "sub": Primitive(np.subtract, lambda a, b, y: (1.0, -1.0), linear=lambda a, b: [(a, 1.0), (b, -1.0)], infix="-",
+                     symbol="−"),
+    "mul": Primitive(np.multiply, lambda a, b, y: (b, a), linear=_mul_linear, taylor=series.mul, infix="*", symbol="×"),
     "div": Primitive(np.divide, lambda a, b, y: (1 / b, -y / b), lambda a, b: b != 0, "a nonzero divisor",
-                     linear=_div_linear, taylor=series.div, infix="/"),
-    "neg": Primitive(np.negative, lambda a, y: (-1.0,), linear=lambda a: [(a, -1.0)]),
+                     linear=_div_linear, taylor=series.div, infix="/", symbol="÷"),
+    "neg": Primitive(np.negative, lambda a, y: (-1.0,), linear=lambda a: [(a, -1.0)], symbol="−"),
     "powc": Primitive(np.power, lambda a, y, p: (p * power(a, p - 1),), _powc_defined,
                       "a base where this power is differentiable (a > 0 for fractional exponents, a != 0 for negative ones)",
-                      param=True, taylor=series.powc),
+                      param=True, taylor=series.powc, infix="^"),
     "pow": Primitive(np.power, lambda a, b, y: (b * a ** (b - 1), y * log(a)), lambda a, b: a > 0,
                      "a positive base (x ** y means exp(y log x))", taylor=series.pow_, infix="^"),
-    "sin": Primitive(np.sin, lambda a, y: (cos(a),), taylor=series.sin, public=True, doc="Sine of a node or number."),
-    "cos": Primitive(np.cos, lambda a, y: (-sin(a),), taylor=series.cos, public=True, doc="Cosine of a node or number."),
+    "sin": Primitive(np.sin, lambda a, y: (cos(a),), taylor=series.sin, public=True),
+    "cos": Primitive(np.cos, lambda a, y: (-sin(a),), taylor=series.cos, public=True),
     "tan": Primitive(np.tan, lambda a, y: (1 + y * y,), lambda a: np.cos(a) != 0, "cos(a) != 0", taylor=series.tan,
-                     public=True, doc="Tangent; a DomainError where cos(x) = 0."),
-    "exp": Primitive(np.exp, lambda a, y: (y,), taylor=series.exp, public=True, doc="e ** x."),
+                     public=True),
+    "exp": Primitive(np.exp, lambda a, y: (y,), taylor=series.exp, public=True),
     "log": Primitive(np.log, lambda a, y: (1 / a,), lambda a: a > 0, "a positive argument", taylor=series.log,
-                     public=True, doc="Natural logarithm; a DomainError for x <= 0."),
+                     public=True),
     "log1p": Primitive(np.log1p, lambda a, y: (1 / (1 + a),), lambda a: a > -1, "an argument above -1",
-                       public=True, doc="log(1 + x), exact for tiny x; a DomainError for x <= -1."),
+                       public=True),
     "sqrt": Primitive(np.sqrt, lambda a, y: (0.5 / y,), lambda a: a > 0,
                       "a positive argument (sqrt is not differentiable at 0)", taylor=series.sqrt,
-                      public=True, doc="Square root; a DomainError for x <= 0, where it is not differentiable."),
-    "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,), taylor=series.tanh, public=True, doc="Hyperbolic tangent."),
-    "sigmoid": Primitive(_logistic, lambda a, y: (y * (1 - y),), taylor=series.sigmoid, public=True,
-                         doc="The logistic function 1 / (1 + e ** -x), computed stably."),
-    "softplus": Primitive(_softplus, lambda a, y: (sigmoid(a),), public=True,
-                          doc="log(1 + e ** x), computed stably: a smooth relu whose derivative is sigmoid(x)."),
+                      public=True),
+    "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,), taylor=series.tanh, public=True),
+    "sigmoid": Primitive(series.logistic, lambda a, y: (y * (1 - y),), taylor=series.sigmoid, public=True),
+    "softplus": Primitive(_softplus, lambda a, y: (sigmoid(a),), public=True),
     # Kinks: the derivative at 0 is taken as 0, as PyTorch does (and JAX for relu; its abs takes 1 there, jax#37820);
     # AD differentiates the branch that ran.
     # Every method, Taylor mode included, reads this convention from these partials.
-    "abs": Primitive(np.abs, lambda a, y: (sign(a),), public=True,
-                     doc="|x|, with derivative sign(x), taken as 0 at the kink x = 0."),
-    "relu": Primitive(lambda a: np.maximum(a, 0.0), lambda a, y: (step(a),), public=True,
-                      doc="max(x, 0), with derivative 1 for x > 0 and 0 for x <= 0 (the kink takes 0)."),
-    "sign": Primitive(np.sign, lambda a, y: (0.0,), doc="The sign of x (-1, 0 or 1): abs's derivative, whose own is 0."),
-    "step": Primitive(lambda a: np.greater(a, 0) * 1.0, lambda a, y: (0.0,),
-                      doc="1 where x > 0 and 0 elsewhere: relu's derivative, whose own derivative is 0."),
+    "abs": Primitive(np.abs, lambda a, y: (sign(a),), public=True),
+    "relu": Primitive(lambda a: np.maximum(a, 0.0), lambda a, y: (step(a),), public=True),
+    "sign": Primitive(np.sign, lambda a, y: (0.0,)),
+    "step": Primitive(lambda a: np.greater(a, 0) * 1.0, lambda a, y: (0.0,)),
     "sum": Primitive(lambda xs: builtins.sum(xs), lambda xs, y: (1.0,) * len(xs), nary=True,
-                     linear=lambda xs: [(a, 1.0) for a in xs]),
+                     linear=lambda xs: [(a, 1.0) for a in xs], symbol="Σ"),
     "dot": Primitive(lambda xs, c: np.tensordot(c, np.asarray(xs), 1), lambda xs, y, c: tuple(c), nary=True, param=True,
                      linear=lambda xs, c: list(zip(xs, c))),
 }
@@ -216,22 +207,80 @@ def _apply_mixed(op, args, param):
     return Node(op, tuple(a if type(a) is Node else constant(a) for a in checked), param)
 
 
-def _function(name, row):
-    """hl.<name>: the primitive `name` applied to one node or number."""
+# The functions of one node or number, one per row above: hl.sin & co. for the public rows; sign and step are
+# the derivatives of abs and relu, which their partials call.
 
-    def function(x):
-        return apply(name, x)
-
-    function.__name__ = function.__qualname__ = name
-    function.__doc__ = row.doc or f"The primitive {name}."
-    return function
+def sin(x):
+    """Sine of a node or number."""
+    return apply("sin", x)
 
 
-# Every one-argument primitive as a function of this module (sin, exp, ..., sign, step), which the partials
-# above call by name; FUNCTIONS holds the public ones, exported as hl.<name>.
-globals().update({name: _function(name, row) for name, row in PRIMITIVES.items()
-                  if not (row.nary or row.param or row.infix or name in ("neg",))})
-FUNCTIONS = {name: globals()[name] for name, row in PRIMITIVES.items() if row.public}
+def cos(x):
+    """Cosine of a node or number."""
+    return apply("cos", x)
+
+
+def tan(x):
+    """Tangent; a DomainError where cos(x) = 0."""
+    return apply("tan", x)
+
+
+def exp(x):
+    """e ** x."""
+    return apply("exp", x)
+
+
+def log(x):
+    """Natural logarithm; a DomainError for x <= 0."""
+    return apply("log", x)
+
+
+def log1p(x):
+    """log(1 + x), exact for tiny x; a DomainError for x <= -1."""
+    return apply("log1p", x)
+
+
+def sqrt(x):
+    """Square root; a DomainError for x <= 0, where it is not differentiable."""
+    return apply("sqrt", x)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return apply("tanh", x)
+
+
+def sigmoid(x):
+    """The logistic function 1 / (1 + e ** -x), computed stably."""
+    return apply("sigmoid", x)
+
+
+def softplus(x):
+    """log(1 + e ** x), computed stably: a smooth relu whose derivative is sigmoid(x)."""
+    return apply("softplus", x)
+
+
+def abs(x):  # noqa: A001  (hl.abs is the course's name)
+    """|x|, with derivative sign(x), taken as 0 at the kink x = 0."""
+    return apply("abs", x)
+
+
+def relu(x):
+    """max(x, 0), with derivative 1 for x > 0 and 0 for x <= 0 (the kink takes 0)."""
+    return apply("relu", x)
+
+
+def sign(x):
+    """The sign of x (-1, 0 or 1): abs's derivative, whose own derivative is 0."""
+    return apply("sign", x)
+
+
+def step(x):
+    """1 where x > 0 and 0 elsewhere: relu's derivative, whose own derivative is 0."""
+    return apply("step", x)
+
+
+FUNCTIONS = {name: globals()[name] for name, row in PRIMITIVES.items() if row.public}  # hl.<name>, exported
 
 
 def add(a, b):
@@ -343,7 +392,7 @@ def _attach_operators():
     Node.__radd__ = lambda self, other: self if _is_int_zero(other) else add(other, self)
     Node.__neg__ = neg
     Node.__pos__ = lambda self: self
-    Node.__abs__ = globals()["abs"]
+    Node.__abs__ = abs
     Node.INFIX = {op: row.infix for op, row in PRIMITIVES.items() if row.infix}
     Node.FUNCTIONS = frozenset(FUNCTIONS)
 

@@ -14,9 +14,10 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import NullFormatter
 
 from .backprop import backprop
-from .forward import topological_order
+from .families import default_point
 from .graph_layout import layered_layout
-from .node import Node
+from .node import Node, topological_order
+from .ops import PRIMITIVES
 from .scaling import fit_slope
 
 # Node colours by role. Constants are grey wherever they are, in f or in its mirror.
@@ -41,9 +42,6 @@ MIN_LABEL_PX = 9  # the smallest label height a student can read at 100% zoom
 TITLE_PX, LEGEND_ROW_PX, PAD_PX, REGION_LABEL_PX = 44, 24, 14, 20
 VALUE_SPACE = "−0.000123"  # the widest value a label line holds ({:.3g}), reserved when labels carry values
 
-_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "neg": "−", "pow": "^", "sum": "Σ"}
-
-
 def node_label(node):
     """A short label: x0, x1, ... for inputs, the value for constants, the operation otherwise."""
     if node.op == "input":
@@ -52,7 +50,8 @@ def node_label(node):
         return f"{node.param:.3g}"
     if node.op == "powc":
         return f"^{node.param:.3g}"
-    return _SYMBOLS.get(node.op, node.op)
+    row = PRIMITIVES[node.op]
+    return row.symbol or row.infix or node.op
 
 
 def depths(nodes):
@@ -138,7 +137,7 @@ def adjoint_of(G):
     mirror = [v for v in adjoint_nodes(G) if v.op != "const"]
     try:
         samples = []
-        for point in (0.5 + 0.4 * np.cos(np.arange(f.n)), 0.8 + 0.3 * np.sin(np.arange(f.n) + 1.0)):
+        for point in (default_point(f.n), 0.8 + 0.3 * np.sin(np.arange(f.n) + 1.0)):
             values = G.evaluate(point)
             samples.append((values, dict(zip(inner, backprop(f.output, inner, at=values)))))
     except (ValueError, ArithmeticError):

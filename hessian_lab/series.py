@@ -81,11 +81,15 @@ def tanh(s, a):
     return ode(s, a, np.tanh(a[0, 0]), lambda y, m: (m == 0) - s.convolve(y, y, m, 0, m))
 
 
+def logistic(a):
+    """1 / (1 + e^-a) without overflow for any a (numbers or arrays): exp only ever sees -|a|."""
+    e = np.exp(-np.abs(a))
+    return np.where(np.greater_equal(a, 0), 1 / (1 + e), e / (1 + e))[()]
+
+
 def sigmoid(s, a):
-    """sigmoid: y' = y (1 - y) a', with y_0 = 1 / (1 + e^-a_0) computed without overflow."""
-    e = np.exp(-abs(a[0, 0]))
-    y0 = 1 / (1 + e) if a[0, 0] >= 0 else e / (1 + e)
-    return ode(s, a, y0, lambda y, m: y[:, m] - s.convolve(y, y, m, 0, m))
+    """sigmoid: y' = y (1 - y) a', with y_0 = logistic(a_0)."""
+    return ode(s, a, logistic(a[0, 0]), lambda y, m: y[:, m] - s.convolve(y, y, m, 0, m))
 
 
 def log(s, a):

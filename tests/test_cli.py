@@ -159,7 +159,7 @@ def test_ctrl_c_exits_130_without_a_traceback(capsys, monkeypatch):
         """Stand-in for a long computation that the user interrupts."""
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.api, "hessian", interrupted)
+    monkeypatch.setattr(cli.api.Graph, "hessian", interrupted)
     code, out, err = run(capsys, "hessian", EXPR, "--at", AT)
     assert (code, out, err) == (130, "", "hessian-lab: interrupted\n")
 

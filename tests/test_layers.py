@@ -12,19 +12,22 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hessian_lab"
 
-# Bottom first. Within a layer imports may go either way, as long as they form no cycle.
+# Bottom first. Within a layer imports may go either way, as long as they form no cycle; the two wings share a
+# floor and may not import each other (test_the_wings_stand_on_the_core_alone).
 LAYERS = [
-    ("ground", ["errors", "counting", "series", "corpus"]),
+    ("the ground", ["errors", "counting", "series", "corpus", "memory"]),
     ("nodes", ["node"]),
     ("the primitive table", ["ops"]),
-    ("tracing", ["forward", "graph", "families", "parse"]),
-    ("backprop and G", ["backprop"]),
-    ("methods", ["memory", "hessian_operator", "hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse", "fast.kernel",
-                 "beyond", "beyond.taylor", "beyond.edge_pushing"]),
+    ("the sweeps", ["backprop", "second_order"]),
+    ("tracing", ["tracing", "families", "parse"]),
+    ("the assignment's methods", ["hessian", "higher", "hessian_operator"]),
+    ("the wings", ["fast", "fast.*", "beyond", "beyond.*"]),
+    ("the table of methods", ["methods"]),
     ("the public layer", ["api"]),
-    ("on top", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",
-                "exercises", "exercises.*", "hessian_lab"]),
+    ("the teaching surfaces", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",
+                               "exercises", "exercises.*", "hessian_lab"]),
 ]
+WINGS = ("fast", "beyond")
 
 
 def module_names():
@@ -126,3 +129,25 @@ def test_the_checker_sees_a_planted_upward_import(tmp_path, monkeypatch):
         test_imports_go_strictly_downward()
     with pytest.raises(AssertionError, match="import cycles"):
         test_the_package_has_no_import_cycle()
+
+
+def test_the_wings_stand_on_the_core_alone():
+    """fast/ and beyond/ import only the core below them, never each other."""
+    crossing = [(name, target) for name, targets in import_graph().items() for target in targets
+                for wing, other in (WINGS, WINGS[::-1])
+                if name.split(".")[0] == wing and target.split(".")[0] == other]
+    assert not crossing, f"a wing imports the other: {crossing}"
+
+
+def test_memory_knows_budgets_not_methods():
+    """memory.py imports nothing of the package but errors: each method's estimate lives beside its own code."""
+    assert import_graph()["memory"] <= {"errors"}
+
+
+def test_the_checker_sees_a_wing_leaning_on_the_other(monkeypatch):
+    """The wing test can fail: beyond.taylor importing fast.tape is reported."""
+    graph = import_graph()
+    graph["beyond.taylor"] = graph["beyond.taylor"] | {"fast.tape"}
+    monkeypatch.setattr(sys.modules[__name__], "import_graph", lambda: graph)
+    with pytest.raises(AssertionError, match="beyond.taylor"):
+        test_the_wings_stand_on_the_core_alone()

@@ -250,14 +250,14 @@ def test_a_real_sigint_stops_the_command_line_cleanly():
     script = textwrap.dedent(
         """
         import sys
-        from hessian_lab import cli, graph
+        from hessian_lab import cli
 
-        trace = graph.trace
+        trace = cli.api.trace
         def announced(*args, **kwargs):
             result = trace(*args, **kwargs)
             print("traced", file=sys.stderr, flush=True)
             return result
-        graph.trace = cli.api.trace = announced
+        cli.api.trace = announced
         sys.exit(cli.main(sys.argv[1:]))
         """
     )

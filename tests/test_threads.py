@@ -13,7 +13,7 @@ import pytest
 
 import hessian_lab as hl
 from hessian_lab.counting import uncounted
-from hessian_lab.fast.second_order import _rule_of_row, second_order_rule
+from hessian_lab.second_order import _rule_of_row, second_order_rule
 
 THREADS, CALLS = 8, 50
 

@@ -22,8 +22,18 @@ import numpy as np
 from .. import ops
 from ..counting import record, record_details, record_method
 from ..errors import DomainError
-from ..node import to_text
-from ..fast.second_order import second_order_rule
+from ..memory import NODE, dense_bytes
+from ..node import name_of
+from ..second_order import second_order_rule
+
+
+EDGE = 200  # one weight of the edge map (a dict of dicts, stored both ways)
+
+
+def working_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of edge pushing: its edge map (every pair of H, or the pattern's once known), the sweep, and H."""
+    pairs = graph.n * (graph.n + 1) // 2 if pattern_nnz is None else 2 * pattern_nnz
+    return EDGE * pairs + graph.num_nodes * NODE + dense_bytes(graph.n, 2)
 
 
 def hessian_edge_pushing(graph, point):
@@ -108,7 +118,7 @@ def local_derivatives(node, values):
 
     Affine nodes (a linear form in the primitive table) have constant first partials and no second ones; the
     others come from the primitive table
-    differentiated twice (hessian_lab.fast.second_order), and only the structurally nonzero second partials are
+    differentiated twice (hessian_lab.second_order), and only the structurally nonzero second partials are
     kept. Repeated arguments, as in x * x, are merged: their partials add up.
     """
     slot, args = {}, []
@@ -123,8 +133,8 @@ def local_derivatives(node, values):
         try:
             partials, hessian = rule.evaluate([values[a] for a in node.args], values[node])
         except DomainError as error:
-            raise DomainError(f"a derivative of {node.op} is not a finite number at node #{node.id}: "
-                              f"{to_text(node)} ({error})") from None
+            raise DomainError(f"a derivative of {node.op} is not a finite number at {name_of(node)} "
+                              f"({error})") from None
         nonlinear = [(p, q) for p, q in rule.structural_second() if p <= q]
     first = [0.0] * len(args)
     for arg, partial in zip(node.args, partials):

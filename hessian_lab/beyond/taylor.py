@@ -26,10 +26,11 @@ import numpy as np
 
 from .. import ops
 from ..counting import record, record_details, record_method
-from ..fast.second_order import second_order_rule
+from ..second_order import second_order_rule
 from ..errors import DomainError
 from ..higher import fill_symmetric
-from ..node import Node, to_text, topological_order
+from ..memory import FLOAT, dense_bytes
+from ..node import Node, name_of, topological_order
 
 
 def taylor_tensor(graph, point, k):
@@ -47,6 +48,28 @@ def taylor_tensor(graph, point, k):
     tensor = sweep.tensor(graph, point)
     record_details(k=k, directions=len(sweep.directions), taylor_degree=k, coefficient_ops=sweep.products)
     return tensor
+
+
+def working_bytes(graph, k, pattern_nnz=None):
+    """Peak bytes of Taylor mode: its int8 directions, a series of k + 1 coefficients per direction for every node
+    alive at once in the forward sweep (live_nodes), and the tensor."""
+    directions = math.comb(graph.n + k - 1, k)
+    return directions * graph.n + (live_nodes(graph) + 4) * directions * (k + 1) * FLOAT + dense_bytes(graph.n, k)
+
+
+def live_nodes(graph):
+    """The most nodes whose values a forward sweep must hold at once: each lives from its creation to its last use."""
+    last_use = {a: position for position, node in enumerate(graph.nodes) for a in node.args}
+    ends = sorted(last_use.values())
+    most = live = 0
+    j = 0
+    for position in range(len(graph.nodes)):
+        live += 1
+        while j < len(ends) and ends[j] < position:
+            live -= 1
+            j += 1
+        most = max(most, live)
+    return most
 
 
 def multi_indices(n, k):
@@ -77,7 +100,7 @@ class TaylorSweep:
                     y = self.node_series(node, series)
                     y[:, 0] = values[node]  # the primal value, from the domain-checked forward pass
                 if not np.all(np.isfinite(y)):
-                    raise DomainError(f"a Taylor coefficient of node #{node.id}: {to_text(node)} is not a finite number: "
+                    raise DomainError(f"a Taylor coefficient of {name_of(node)} is not a finite number: "
                                       "a derivative overflows at this point")
                 series[node] = y
                 for a in set(node.args):

@@ -13,9 +13,9 @@ import numpy as np
 
 from .. import api
 from ..api import trace
+from ..backprop import evaluate
 from ..counting import counting, process_totals
 from ..errors import HessianLabError
-from ..forward import evaluate
 from ..node import Node, count_edges, to_text, topological_order
 from .cost import Bound, judge_cost
 from .probe import probe_orientation

@@ -18,9 +18,7 @@ import numpy as np
 
 from .. import ops
 from ..api import Graph, trace
-from ..backprop import GradientGraph, backprop
-from ..forward import evaluate
-from ..graph import trace as trace_as
+from ..backprop import GradientGraph, backprop, evaluate
 from ..node import Node, topological_order
 from .result import number
 from .student import call_student
@@ -68,7 +66,7 @@ def mirrored(array):
 
 def probe_orientation(result, name, student_fn, problem, label, order):
     """Run student_fn on a StandInTrace of problem; record whether its answer's first index is the i of G_i."""
-    g = trace_as(problem.f, problem.n, problem.point(), graph_class=StandInTrace)
+    g = StandInTrace(problem.f, problem.n, problem.point())
     got = call_student(student_fn, (g, problem.point()), problem)
     if not g.asked:
         result.note(f"orientation: not judged, since your {name} does not take G from g.gradient_graph() (it builds "

@@ -2,7 +2,7 @@
 
 The Hessian is ∇²f = Σ_v v̄ Σ_kl s_kl J_kᵀ J_l over the nonlinear nodes v (as in fast.tape), where J_k is the
 gradient of v's k-th argument with respect to x. Here every term is written out once, as Python source over
-scalar locals: the forward sweep, each node's local partials (from the templates of fast.second_order), the
+scalar locals: the forward sweep, each node's local partials (from the templates of hessian_lab.second_order), the
 adjoints v̄, the nonzero entries of each needed J, and one sum per entry of H's upper triangle. Entries known
 while compiling (a weight times 1.0, a Jacobian of an affine node) are folded, so only numbers that depend on x
 are computed. CPython then runs about 20 ns per statement: at small n this beats any sweep over arrays.
@@ -28,13 +28,19 @@ import numpy as np
 from .. import ops
 from ..counting import record, record_details, record_method
 from ..errors import DomainError, HessianLabError
-from .second_order import second_order_rule
-from .tape import tape_of
+from ..second_order import second_order_rule
+from ..memory import dense_bytes
+from .tape import compiled_bytes, tape_of
 
 MAX_SOURCE = 200_000  # characters; past this a kernel call is no faster than the sweeps (~0.2 ms), and compiling takes 60 ms
 SHORTEST_LINE = 24  # characters that a node's value takes at least: its line and its term of the probe
 CHUNK = 64  # terms per `+` chain: a longer chain nests deeper than CPython's compiler may recurse
-INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "powc": "**", "pow": "**"}
+
+
+def python_operator(op):
+    """The Python operator that writes op between its operands, from its row's infix (Python writes ^ as **), or None."""
+    infix = ops.PRIMITIVES[op].infix
+    return "**" if infix == "^" else infix
 
 
 class TooLarge(HessianLabError):
@@ -113,8 +119,9 @@ class _Writer:
 
     def call(self, op, param, arguments):
         """The source of op(arguments): an operator, a math function, or the row's own forward."""
-        if op in INFIX:
-            return f"{_group(arguments[0])} {INFIX[op]} {_group(arguments[1] if op != 'powc' else _literal(param))}"
+        operator = python_operator(op)
+        if operator:
+            return f"{_group(arguments[0])} {operator} {_group(arguments[1] if op != 'powc' else _literal(param))}"
         if op == "neg":
             return f"-{_group(arguments[0])}"
         if op == "sum":
@@ -240,7 +247,7 @@ class Kernel:
             form = ops.linear_form(v)
             if form is not None:  # affine: an operator as written, or a sum / dot as its weighted terms
                 form = [(a, float(weight)) for a, weight in form]
-                if v.op in INFIX or v.op == "neg":
+                if python_operator(v.op) or v.op == "neg":
                     value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
                 else:
                     terms = [_product(weight, value[a]) for a, weight in form if a.op != "const"]
@@ -363,6 +370,12 @@ def _build(graph):
         return error
     except _Overflow as error:
         return DomainError(str(error))
+
+
+def working_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of method "kernel": its source, syntax tree and code (bounded by MAX_SOURCE), and the tape it
+    falls back to where a value fails (to name it), and H."""
+    return 64 * MAX_SOURCE + compiled_bytes(graph) + 2 * dense_bytes(graph.n, 2)
 
 
 def hessian_kernel(graph, point):

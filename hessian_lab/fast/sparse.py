@@ -17,10 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..counting import record_details, record_method
-from ..memory import PATTERN_BYTES, SET_ENTRY
-from .tape import _NonlinearGroup, tape_of
+from ..memory import FLOAT, dense_bytes
+from .tape import BLOCK_BYTES, NonlinearGroup, tape_of
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
+PATTERN_BYTES = 256 * 2**20  # detection gives up (the Hessian is treated as dense) past this many bytes of row sets
+SET_ENTRY = 64  # one index in a row set of the pattern
 SEEN_TWICE = -1  # in greedy_star_colouring's `around`: two or more neighbours have this colour (never a vertex)
 
 
@@ -36,7 +38,7 @@ def hessian_pattern(tape):
     limit = min(DENSE_PATTERN_FRACTION * n * n, PATTERN_BYTES / SET_ENTRY)
     filled = n
     for group in tape.groups:
-        if isinstance(group, _NonlinearGroup):
+        if isinstance(group, NonlinearGroup):
             sources = [group.args[k] for k in range(len(group.args))]
             for r, slot in enumerate(range(group.slice.start, group.slice.stop)):
                 arg_deps = [deps[src[r]] for src in sources]
@@ -270,6 +272,22 @@ def detected_nnz(graph):
         return None
     plan = sparse_plan(graph)
     return graph.n**2 if plan is None else int(plan.pattern.nnz)
+
+
+def working_bytes(graph, k=2, pattern_nnz=None, dense_result=False):
+    """Peak bytes of the sparse methods: detection (while the pattern is unknown), the tape's slots, the blocks of
+    directions a product sweeps, the compressed and recovered entries, and a dense copy for "colouring".
+
+    pattern_nnz: H's structural nonzeros once detected; None before, when H is sized as dense.
+    """
+    detection, nnz = (PATTERN_BYTES, graph.n**2) if pattern_nnz is None else (0, pattern_nnz)
+    result = dense_bytes(graph.n, 2) if dense_result else 0
+    return detection + graph.num_nodes * 4 * FLOAT + 4 * BLOCK_BYTES + 3 * FLOAT * nnz + result
+
+
+def colouring_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of method "colouring": the sparse method's, and the dense result."""
+    return working_bytes(graph, k, pattern_nnz, dense_result=True)
 
 
 def sparse_hessian(graph, point):

@@ -19,8 +19,9 @@ from scipy.linalg.blas import dsyrk
 from .. import ops
 from ..counting import record, record_method
 from ..errors import DomainError
-from ..node import to_text
-from .second_order import second_order_rule
+from ..memory import FLOAT, dense_bytes
+from ..node import name_of, to_text
+from ..second_order import second_order_rule
 
 
 DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
@@ -173,7 +174,7 @@ class _Scatter:
             X[self.U] += self.R @ rows
 
 
-class _NonlinearGroup:
+class NonlinearGroup:
     """Nodes of one level with the same nonlinear op (and exponent): one numpy call per sweep."""
 
     def __init__(self, op, param, start, nodes, slot, n):
@@ -212,7 +213,7 @@ class _NonlinearGroup:
             try:
                 ops.evaluate_op(self.op, [a[i] for a in args], self.param)
             except DomainError as error:
-                raise DomainError(f"{error} (at node #{node.id}: {to_text(node)})") from None
+                raise DomainError(f"{error} (at {name_of(node)})") from None
 
     def partials(self, V, state, second):
         """Evaluate first (and second) local partials for the whole group; a DomainError names the first failing node."""
@@ -225,8 +226,8 @@ class _NonlinearGroup:
                 try:
                     self.rule.evaluate([a[i] for a in args], y[i], second)
                 except DomainError as error:
-                    raise DomainError(f"a derivative of {self.op} is not a finite number at node #{node.id}: "
-                                      f"{to_text(node)} ({error})") from None
+                    raise DomainError(f"a derivative of {self.op} is not a finite number at {name_of(node)} "
+                                      f"({error})") from None
             raise
 
     def tangent(self, T, state):
@@ -417,7 +418,7 @@ class Tape:
             if key[1] == "affine":
                 self.groups.append(_AffineGroup(start, [(v, emitted[v]) for v in members], slot))
             else:
-                self.groups.append(_NonlinearGroup(key[1], key[2], start, members, slot, self.n))
+                self.groups.append(NonlinearGroup(key[1], key[2], start, members, slot, self.n))
             start += len(members)
         self.size = start
         self.output = slot.get(graph.output)
@@ -429,7 +430,7 @@ class Tape:
         whose rows are unit vectors), and, since a row of J is built from its arguments' rows, everything they read."""
         read = np.zeros(self.size, dtype=bool)
         for group in self.groups:
-            if isinstance(group, _NonlinearGroup):
+            if isinstance(group, NonlinearGroup):
                 for k in {k for pair in group.pairs for k in pair}:
                     read[group.args[k]] = True
         chosen = []
@@ -461,10 +462,10 @@ class Tape:
         """A DomainError naming the first node whose value is not finite."""
         slot = int(np.flatnonzero(~np.isfinite(V))[0])
         group = next(g for g in self.groups if g.slice.start <= slot < g.slice.stop)
-        if isinstance(group, _NonlinearGroup):
+        if isinstance(group, NonlinearGroup):
             group.name_the_failure([V[rows] for rows in group.arg_rows])
         node = group.nodes[slot - group.slice.start]
-        raise DomainError(f"{to_text(node)} = {V[slot]:g} is not a finite number (overflow?) (at node #{node.id})")
+        raise DomainError(f"{to_text(node)} = {V[slot]:g} is not a finite number (overflow?) (at {name_of(node)})")
 
     def gradient_state(self, x, second=False):
         """Values, local partials and adjoints at x: everything a Hessian product needs but the directions."""
@@ -474,7 +475,7 @@ class Tape:
             A[self.output] = 1.0
         with np.errstate(all="ignore"):
             for group in self.groups:
-                if isinstance(group, _NonlinearGroup):
+                if isinstance(group, NonlinearGroup):
                     group.partials(V, state, second)
             for group in reversed(self.groups):
                 group.reverse(A, state)
@@ -539,6 +540,16 @@ class Tape:
 def tape_of(graph):
     """The graph compiled for vectorised sweeps, built once per trace."""
     return graph.cached("tape", lambda: Tape(graph))
+
+
+def compiled_bytes(graph):
+    """The compiled tape's own memory: its slots and groups, and the Jacobian of every slot the dense Hessian keeps."""
+    return graph.num_nodes * 4 * FLOAT + min(FLOAT * graph.num_nodes * graph.n, JACOBIAN_BYTES)
+
+
+def working_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of method "tape": the compiled tape, and H with the partial sums it is added up from."""
+    return compiled_bytes(graph) + 4 * dense_bytes(graph.n, 2)
 
 
 def hessian_tape(graph, point):

@@ -7,10 +7,10 @@ result is evaluated on whole numpy arrays of argument values, one call per group
 
 from functools import lru_cache
 
-from .. import ops
-from ..backprop import backprop
-from ..counting import uncounted
-from ..node import Node, topological_order
+from . import ops
+from .backprop import backprop
+from .counting import uncounted
+from .node import Node, topological_order
 
 
 class SecondOrderRule:
