@@ -39,6 +39,10 @@ class HessianOperator(LinearOperator):
         self.products += 1
         return Hv
 
+    def _matmat(self, X):
+        """H X, one product per column; a block of no columns gives an (n, 0) result."""
+        return np.column_stack([self._matvec(column) for column in X.T]) if X.shape[1] else np.empty((self.graph.n, 0))
+
     def _rmatvec(self, v):
         """Hᵀ v = H v: the Hessian is symmetric."""
         return self._matvec(v)

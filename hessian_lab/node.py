@@ -138,6 +138,12 @@ class Comparison:
             raise TraceError(f"`{self}` compares graph nodes outside a trace; there is no value to compare")
         return tracer.decide(self)
 
+    def _combined(self, other):
+        raise TraceError(f"`{self}` combined with & | ^ or ~: comparisons of nodes are branches, decided one at a "
+                         "time; write `if a and b:` (or nest the ifs) instead of `(a) & (b)`")
+
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = __invert__ = _combined
+
     def holds(self, left_value, right_value):
         """Whether the comparison is true for these two values."""
         return bool(self.TESTS[self.op](left_value, right_value))

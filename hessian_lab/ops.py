@@ -333,6 +333,9 @@ def sum(terms):  # noqa: A001  (hl.sum is the course's name)
 def dot(coefficients, terms):
     """Σ_k coefficients[k] * terms[k] as one node, for fixed numeric coefficients (a row of A in A @ x)."""
     terms = list(terms)
+    if np.asarray(coefficients).dtype.kind in "USVbcmMO" and not all(
+            isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_)) for c in np.ravel(coefficients)):
+        raise HessianLabError(f"hl.dot's coefficients must be real numbers, not {coefficients!r:.60}")
     try:
         c = np.asarray(coefficients, dtype=float)
     except (TypeError, ValueError, OverflowError):
