@@ -22,7 +22,7 @@ LAYERS = [
     ("methods", ["memory", "hessian_operator", "hessian", "higher", "fast", "fast.second_order", "fast.tape", "fast.sparse", "fast.kernel",
                  "beyond", "beyond.taylor", "beyond.edge_pushing"]),
     ("the public layer", ["api"]),
-    ("on top", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",
+    ("on top", ["scaling", "graph_layout", "plots", "widgets", "cli", "course", "__main__",
                 "exercises", "exercises.*", "hessian_lab"]),
 ]
 

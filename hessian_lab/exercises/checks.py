@@ -17,7 +17,6 @@ from .. import api
 from ..api import trace
 from ..counting import Counter, counting, process_totals
 from ..errors import HessianLabError
-from ..forward import evaluate
 from ..node import Node, count_edges, to_text, topological_order
 from .cost import Bound, amount, judge_cost
 from .probe import PROBE, judge_orientation, probe_answer, stand_in_trace
@@ -26,6 +25,7 @@ from .processes import children_snapshot, started_children
 from .result import CheckResult
 from .student import StudentError, call_student
 from .sweeps import tally
+from .tryout import output_values
 from .values import VALUE_KINDS, as_array, judge
 
 
@@ -77,9 +77,7 @@ def reference_sizes(g):
 
 def graph_values(outputs, g, point):
     """The values at point of the nodes (or numbers) a student's gradient_graph returned."""
-    outputs = list(outputs)
-    values = evaluate(topological_order([o for o in outputs if isinstance(o, Node)]), point)
-    return [values[o] if isinstance(o, Node) else o for o in outputs]
+    return output_values(outputs, point)
 
 
 def graph_sizes(outputs, g):
