@@ -4,6 +4,7 @@
     hessian-lab hessian "x^2*y + sin(y)" --at x=1,y=2 --method naive --stats
     hessian-lab tensor  "x^2*y + sin(y)" --order 3 --at x=1,y=2 --json
     hessian-lab draw    "x^2*y + sin(y)" -o graph.png
+    hessian-lab course  my-course
 
 Exit codes: 0 on success, 2 for a mistake in the input (the message says which), 130 when interrupted.
 """
@@ -78,7 +79,29 @@ def build_parser():
     tensor.add_argument("--order", type=whole_number(1, MAX_COMMAND_ORDER), required=True, metavar="K",
                         help="the order k of the derivatives")
     draw.add_argument("-o", "--output", required=True, metavar="FILE", help="image file, like graph.png or graph.svg")
+    add_course_command(commands)
     return parser
+
+
+def add_course_command(commands):
+    """The course subcommand: an nbgrader course directory of the exercises (hessian_lab/course.py)."""
+    course = commands.add_parser("course", help="write an nbgrader course directory of the exercises, autograded")
+    course.add_argument("directory", metavar="DIR", help="the course directory to write (created if missing)")
+
+
+def run_course(args):
+    """The course command: DIR/nbgrader_config.py and DIR/source/hessians/, then what to run next."""
+    from .course import ASSIGNMENT, write_course
+
+    try:
+        written = write_course(args.directory)
+    except (OSError, ValueError) as error:
+        raise HessianLabError(f"cannot write the course: {error}") from None
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next, in {args.directory}: nbgrader generate_assignment {ASSIGNMENT}, then after collecting: "
+          f"nbgrader autograde {ASSIGNMENT}")
+    return 0
 
 
 def read_point(assignments, names):
@@ -255,7 +278,8 @@ def run_draw(args):
     return 0
 
 
-COMMANDS = {"grad": run_derivative, "hessian": run_derivative, "tensor": run_derivative, "draw": run_draw}
+COMMANDS = {"grad": run_derivative, "hessian": run_derivative, "tensor": run_derivative, "draw": run_draw,
+            "course": run_course}
 
 
 def main(argv=None):

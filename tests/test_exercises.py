@@ -4,8 +4,10 @@ planted mistakes and cheats with the right message, and the exercise notebooks r
 import ast
 import contextvars
 import importlib.util
+import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from io import StringIO
 from pathlib import Path
@@ -17,6 +19,7 @@ import pytest
 import hessian_lab as hl
 from hessian_lab import ops
 from hessian_lab.counting import process_totals, uncounted
+from hessian_lab.exercises.problems import VALUE_PROBLEMS
 from hessian_lab.exercises.result import describe_growth, number
 from hessian_lab.higher import nested_tensor
 from hessian_lab.scaling import fit_slope
@@ -108,17 +111,20 @@ def test_reference_solution_passes(name):
     assert result.messages and all(m.startswith("✓") for m in result.messages)
 
 
-@pytest.mark.parametrize("name, fn, note", [
-    ("hessian_rows", rows_with_backprop_G, "does not take G from g.gradient_graph()"),
-    ("hessian_rows", rows_with_own_gradient_graph, "does not take G from g.gradient_graph()"),
-    ("hessian_naive", naive_with_backprop_G, "does not take G from g.gradient_graph()"),
-    ("hessian_rows", rows_upper_mirrored, "mirrored by construction"),
-    ("hessian_rows", rows_averaged, "mirrored by construction"),
-])
-def test_a_right_answer_written_another_way_passes_and_says_orientation_was_not_judged(name, fn, note):
+@pytest.mark.parametrize("name, fn", [("hessian_rows", rows_with_backprop_G),
+                                      ("hessian_rows", rows_with_own_gradient_graph),
+                                      ("hessian_naive", naive_with_backprop_G)])
+def test_a_right_answer_over_a_G_built_by_hand_passes_with_its_orientation_judged(name, fn):
     result = check(name, fn)
+    assert result.ok and result.values_ok and result.cost_ok, result.report()
+    assert noted(result, "orientation: H's first index is the i of G_i")
+
+
+@pytest.mark.parametrize("fn", [rows_upper_mirrored, rows_averaged])
+def test_a_right_answer_mirrored_by_construction_passes_and_says_orientation_was_not_judged(fn):
+    result = check("hessian_rows", fn)
     assert result.ok, result.report()
-    assert noted(result, "orientation: not judged", note)
+    assert noted(result, "orientation: not judged", "mirrored by construction")
 
 
 @pytest.mark.parametrize("name, passes, slope", [("hessian_naive", lambda n: n**2, 2.0),
@@ -169,13 +175,14 @@ def test_an_answer_of_zeros_never_prints_minus_zero():
 def test_row_method_with_n_squared_passes_is_rejected():
     result = check("hessian_rows", SOLUTIONS["hessian_naive"])  # right values, one pass per entry
     assert failed_with(result, "passes",
-                       "your hessian_rows made n^2 passes (slope 2.0 in n); the row method needs n (slope 1)", "n per row")
+                       "your hessian_rows made n^2 passes; the row method needs n", "n per row")
     assert "values" not in result.failures
+    assert result.values_ok and not result.cost_ok
 
 
 def test_naive_method_with_n_passes_is_rejected():
     result = check("hessian_naive", SOLUTIONS["hessian_rows"])
-    assert failed_with(result, "passes", "made n passes (slope 1.0 in n)", "one pass per entry: n^2")
+    assert failed_with(result, "passes", "made n passes;", "one pass per entry: n^2")
 
 
 def test_naive_method_computing_j_at_least_i_passes():
@@ -194,14 +201,26 @@ def test_naive_method_computing_j_at_least_i_passes():
     assert result.counts[8]["passes"] == 36
 
 
-def test_finite_differences_are_told_two_passes_per_row_and_no_G():
+def test_finite_differences_are_named_as_such():
     def rows_by_differences(g, x0, h=1e-5):
         """A planted mistake: row i as a central difference of two gradients: 2n passes over f, no G."""
         return np.array([(g.gradient(x0 + h * e) - g.gradient(x0 - h * e)) / (2 * h) for e in np.eye(g.n)])
 
     result = check("hessian_rows", rows_by_differences)
-    assert failed_with(result, "passes", "made 2n passes", "the row method needs n", "2 per row")
-    assert failed_with(result, "build_visits", "made no build visits", "every pass is a backprop over G")
+    assert result.failures == ["finite_differences"], result.report()
+    assert failed_with(result, "finite_differences", "close to the exact derivatives", "finite differences")
+    assert not any("per row" in m for m in result.messages), result.report()
+    assert not result.values_ok and not result.cost_ok
+
+
+def test_third_derivatives_by_central_differences_of_the_hessian_are_named_as_such():
+    def by_differences(g, x0, h=1e-4):
+        """A planted mistake: T[i] as a central difference of two Hessians, by the student's own row method."""
+        return np.array([(SOLUTIONS["hessian_rows"](g, x0 + h * e) - SOLUTIONS["hessian_rows"](g, x0 - h * e)) / (2 * h)
+                         for e in np.eye(g.n)])
+
+    result = check("third_derivatives", by_differences)
+    assert failed_with(result, "finite_differences", "finite differences"), result.report()
 
 
 def backprop_recursive(g, x0):
@@ -242,7 +261,7 @@ def test_one_symbolic_sweep_per_input_is_named_as_such():
     result = check("gradient_graph", sweep_per_input)
     assert "values" not in result.failures and "double_visit" not in result.failures
     assert failed_with(result, "repeated_sweeps", "sweeps f 3 times (one sweep per input?)")
-    assert failed_with(result, "build_visits", "build visits (slope", "n per operation node")
+    assert failed_with(result, "build_visits", "build visits (at n = 4, 8, 16, 32);", "n per operation node")
     assert not any("recursively" in m for m in result.messages)
 
 
@@ -267,7 +286,7 @@ def test_gradient_graph_built_once_per_input_by_the_engine_is_rejected():
     result = check("gradient_graph", per_input)
     assert "values" not in result.failures
     assert failed_with(result, "builds", "made n engine builds")
-    assert failed_with(result, "build_visits", "build visits (slope", "one symbolic sweep over f")
+    assert failed_with(result, "build_visits", "build visits (at n = 4, 8, 16, 32);", "one symbolic sweep over f")
 
 
 def test_third_derivatives_entry_by_entry_is_rejected():
@@ -279,7 +298,7 @@ def test_third_derivatives_entry_by_entry_is_rejected():
         return np.array([[[hl.backprop(d, g.inputs, at=values)[k] for k in range(g.n)] for d in row] for row in second])
 
     result = check("third_derivatives", per_entry)
-    assert failed_with(result, "passes", "n^3 numeric passes (slope", "needs n^2", "n per second derivative")
+    assert failed_with(result, "passes", "n^3 numeric passes;", "needs n^2", "n per second derivative")
 
 
 # Cheats: each used to pass the self-check.
@@ -364,7 +383,8 @@ def test_backprop_run_in_another_context_or_thread_is_rejected(elsewhere):
         return run_elsewhere(lambda: g.gradient(x0))
 
     result = check("backprop", disguised)
-    assert failed_with(result, "hidden", "local partials outside any counted sweep"), result.report()
+    assert failed_with(result, "passes", "your backprop made 1 numeric engine pass"), result.report()
+    assert "ran in another thread or contextvars.Context" in result.report()
 
 
 def test_equal_looking_numbers_are_written_with_enough_digits():
@@ -406,7 +426,7 @@ def test_a_student_exception_is_reported_with_its_function_and_line():
 
 def test_an_answer_of_the_wrong_kind_is_reported():
     result = check("gradient_graph", lambda g: 42)
-    assert failed_with(result, "error", "it returned int 42, which is not an answer of the kind")
+    assert failed_with(result, "shape", "returned int 42, which is not a list of nodes and numbers")
 
 
 def test_results_that_change_between_calls_are_rejected():
@@ -424,6 +444,13 @@ def test_results_that_change_between_calls_are_rejected():
 def test_exercise_stubs_are_reported_as_not_written(name):
     result = check(name, STUBS[name])
     assert result.failures == ["not_implemented"]
+    assert not result.values_ok and not result.cost_ok
+
+
+@pytest.mark.parametrize("name", list(hl.exercises.EXERCISES))
+def test_reference_solutions_earn_value_and_cost_points(name):
+    result = check(name, SOLUTIONS[name])
+    assert result.values_ok and result.cost_ok
 
 
 def test_check_of_an_unknown_exercise_names_the_exercises():
@@ -560,4 +587,164 @@ def test_run_all_with_a_planted_naive_row_method_prints_the_cost_message():
                                       f"G = g.gradient_graph()\n    values = G.evaluate(x0)\n    {planted}")
     text, raised = run_all(nb)
     assert raised == [], text
-    assert "your hessian_rows made n^2 passes (slope 2.0 in n); the row method needs n (slope 1)" in text
+    assert "your hessian_rows made n^2 passes; the row method needs n" in text
+
+
+# Cheats and fairness cases of issue 22, each written as a student would write it.
+
+def in_fresh_context(work):
+    """work() inside a brand-new contextvars.Context, where no hl.counting block of the caller is open."""
+    return contextvars.Context().run(work)
+
+
+@pytest.mark.parametrize("name, cheat", [
+    ("hessian_rows", lambda g, x0: in_fresh_context(lambda: g.hessian(x0, "tape"))),
+    ("hessian_naive", lambda g, x0: in_fresh_context(lambda: g.hessian(x0, "tape"))),
+    ("third_derivatives", lambda g, x0: in_fresh_context(lambda: g.derivative_tensor(x0, 3, method="taylor"))),
+])
+def test_the_engines_methods_in_a_fresh_context_are_rejected(name, cheat):
+    result = check(name, cheat)
+    assert failed_with(result, "shortcuts", "call of the engine's finished method"), result.report()
+    assert "ran in another thread or contextvars.Context" in result.report()
+    assert not result.cost_ok
+
+
+def test_a_gradient_by_the_tape_in_a_fresh_context_is_rejected():
+    result = check("backprop", lambda g, x0: in_fresh_context(lambda: g.tape().gradient(g.point(x0))))
+    assert not result.cost_ok, result.report()
+    assert {"passes", "shortcuts", "hidden"} & set(result.failures), result.report()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_naive_work_in_a_forked_child_is_rejected():
+    def rows_forked(g, x0):
+        """A cheat: the naive n² passes in a forked child, sent back through a pipe; n cheap passes here."""
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: whatever happens, it ends here
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(SOLUTIONS["hessian_naive"](g, x0).tobytes())
+            finally:
+                os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            H = np.frombuffer(pipe.read()).reshape(g.n, g.n)
+        os.waitpid(pid, 0)
+        for i in range(g.n):
+            hl.backprop(g.inputs[i], g.inputs, at={})
+        return H
+
+    result = check("hessian_rows", rows_forked)
+    assert failed_with(result, "processes", "another process"), result.report()
+    assert result.values_ok and not result.cost_ok
+
+
+def test_an_answer_whose_array_conversion_runs_the_naive_method_is_counted():
+    class LazyHessian:
+        """A cheat: nothing computed in the call; the naive n² passes run when the answer is turned into numbers."""
+
+        def __init__(self, g, x0):
+            self.g, self.x0 = g, x0
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(SOLUTIONS["hessian_naive"](self.g, self.x0), dtype=dtype)
+
+    result = check("hessian_rows", LazyHessian)
+    assert failed_with(result, "passes", "made n^2 passes"), result.report()
+
+
+def test_a_memo_cache_keyed_by_x0_cannot_skip_the_orientation_probe():
+    cache = {}
+
+    def rows_transposed_and_memoised(g, x0):
+        """A cheat: a transposed row method whose answers are remembered by x0."""
+        key = np.asarray(x0, dtype=float).tobytes()
+        if key not in cache:
+            cache[key] = SOLUTIONS["hessian_rows"](g, x0).T
+        return cache[key]
+
+    result = check("hessian_rows", rows_transposed_and_memoised)
+    assert failed_with(result, "transposed", "returns the transpose"), result.report()
+
+
+def test_a_transposed_hessian_over_a_G_built_by_hand_is_caught():
+    def columns(g, x0):
+        """A planted mistake: G by hl.backprop, each row stored as a column."""
+        outputs = hl.backprop(g.output, g.inputs)
+        values = hl.evaluate(hl.topological_order([o for o in outputs if isinstance(o, hl.Node)]), x0)
+        H = np.zeros((g.n, g.n))
+        for i in range(g.n):
+            H[:, i] = hl.backprop(outputs[i], g.inputs, at=values)
+        return H
+
+    result = check("hessian_rows", columns)
+    assert result.failures == ["transposed"], result.report()
+    assert not result.values_ok
+
+
+def test_rows_computed_in_a_thread_pool_are_counted():
+    def rows_in_threads(g, x0):
+        """The row method with each row's pass in a ThreadPoolExecutor."""
+        G = g.gradient_graph()
+        values = G.evaluate(x0)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return np.array(list(pool.map(lambda i: hl.backprop(G.output(i), g.inputs, at=values), range(g.n))))
+
+    result = check("hessian_rows", rows_in_threads)
+    assert result.ok and result.cost_ok, result.report()
+    assert "made no passes" not in result.report()
+    assert all(result.counts[n]["passes"] == n for n in result.counts)
+
+
+def test_an_answer_that_turns_ragged_on_the_repeat_call_gets_a_verdict():
+    calls = []
+
+    def ragged_later(g, x0):
+        """A planted bug: right the first times, a ragged list of rows on a later call."""
+        calls.append(1)
+        H = SOLUTIONS["hessian_rows"](g, x0)
+        return H if len(calls) <= len(VALUE_PROBLEMS) + 3 else [list(H[0]), list(H[1][:-1]), list(H[2])]
+
+    result = check("hessian_rows", ragged_later)
+    assert failed_with(result, "shape", "ragged"), result.report()
+    assert not result.values_ok
+
+
+def test_messages_say_each_thing_once_and_tick_only_what_was_checked():
+    for name in hl.exercises.EXERCISES:
+        report = check(name, SOLUTIONS[name]).report()
+        assert "slope" not in report, report  # the counts follow a formula, or the bound's own numbers
+        assert "✓ cost: no " not in report, report  # the rules against shortcuts speak only when broken
+        for line in report.splitlines():
+            lists = [part for part in line.split("(at n = ")[1:]]
+            assert len(lists) <= 1, line  # one list of sizes per line, never the same numbers twice
+
+
+def test_a_slope_is_stated_where_it_tells_the_counts_from_the_bound():
+    def rows_quadratic_visits(g, x0):
+        """A planted mistake: n passes, but each over all of an n-times-bigger graph of repeated G's."""
+        G = g.gradient_graph()
+        values = G.evaluate(x0)
+        order = hl.topological_order([G.output(i) for i in range(g.n)]) * g.n ** 2
+        return np.array([hl.backprop(G.output(i), g.inputs, at=values, over=order) for i in range(g.n)])
+
+    result = check("hessian_rows", rows_quadratic_visits)
+    assert failed_with(result, "visits", "(slope", "where the bound's is"), result.report()
+
+
+def test_run_all_with_a_gradient_graph_that_returns_numbers_raises_nothing():
+    nb = nbformat.read(ROOT / "notebooks" / "exercises" / "ex1_backprop.ipynb", as_version=4)
+    stub = next(c for c in nb.cells if c.source.startswith("def gradient_graph"))
+    stub.source = stub.source.replace("raise NotImplementedError", "return [0.0] * g.n")
+    text, raised = run_all(nb)
+    assert raised == [], text
+    assert "Traceback" not in text and "KeyError" not in text
+    assert "✗ x̄[" in text  # the try-it cell compares the numbers instead
+
+
+@pytest.mark.parametrize("notebook", list(EXERCISE_NOTEBOOKS))
+def test_an_unfilled_exercise_draws_no_empty_axes(notebook):
+    text, _ = run_all(nbformat.read(ROOT / "notebooks" / "exercises" / f"{notebook}.ipynb", as_version=4))
+    assert "The picture appears once" in text and "slope nan" not in text

@@ -24,7 +24,7 @@ LAYERS = [
     ("the wings", ["fast", "fast.*", "beyond", "beyond.*"]),
     ("the table of methods", ["methods"]),
     ("the public layer", ["api"]),
-    ("the teaching surfaces", ["scaling", "graph_layout", "plots", "widgets", "cli", "__main__",
+    ("the teaching surfaces", ["scaling", "graph_layout", "plots", "widgets", "cli", "course", "__main__",
                                "exercises", "exercises.*", "hessian_lab"]),
 ]
 WINGS = ("fast", "beyond")

@@ -6,6 +6,7 @@ a code cell; the exercise notebook gets `raise NotImplementedError` there, at th
 Markdown between `<!-- BEGIN SOLUTION -->` and `<!-- END SOLUTION -->` is dropped, links to the
 solution notebook point to the exercise instead, and every output is cleared. The exercise gets its own
 Open-in-Colab badge and install cell from tools/notebook_header.py, so it needs no separate header run.
+The rules live in hessian_lab/course.py, which also writes the nbgrader course (`python -m hessian_lab course`).
 
 Usage (from the repository root):
     python tools/make_exercises.py           rewrite notebooks/exercises/*.ipynb
@@ -15,7 +16,6 @@ Usage (from the repository root):
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -24,42 +24,19 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/, also when a test loads this file by path
 import notebook_header  # noqa: E402
 
+from hessian_lab.course import SUFFIX, exercise_name, strip_code, student_cells  # noqa: E402,F401
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "notebooks" / "solutions"
 EXERCISES = ROOT / "notebooks" / "exercises"
-SUFFIX = "_solution"
-CODE_ANSWER = re.compile(r"^([ \t]*)### BEGIN SOLUTION[^\n]*\n.*?^[ \t]*### END SOLUTION[^\n]*$", re.M | re.S)
-MARKDOWN_ANSWER = re.compile(r"[ \t]*<!-- BEGIN SOLUTION -->.*?<!-- END SOLUTION -->\s*", re.S)
-
-
-def strip_code(source: str) -> str:
-    """Each answer block of a code cell becomes `raise NotImplementedError`, indented like its BEGIN line."""
-    return CODE_ANSWER.sub(lambda m: f"{m.group(1)}raise NotImplementedError", source)
-
-
-def exercise_name(solution: Path) -> str:
-    """`ex1_backprop.ipynb` for `ex1_backprop_solution.ipynb`."""
-    if not solution.stem.endswith(SUFFIX):
-        raise SystemExit(f"{solution.name}: a solution notebook's name must end in {SUFFIX}.ipynb")
-    return solution.stem[: -len(SUFFIX)] + solution.suffix
 
 
 def exercise_notebook(solution: Path) -> nbformat.NotebookNode:
     """The exercise notebook generated from one solution notebook."""
-    nb = nbformat.read(solution, as_version=4)
-    link_from = f"notebooks/solutions/{solution.name}"
-    link_to = f"notebooks/exercises/{exercise_name(solution)}"
-    cells = []
+    nb = student_cells(solution)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = strip_code(cell.source)
-            cell.outputs = []
-            cell.execution_count = None
-        else:
-            cell.source = MARKDOWN_ANSWER.sub("", cell.source).replace(link_from, link_to)
-        cell.metadata = {}
-        cells.append(cell)
-    nb.cells = cells
     return notebook_header.with_header(nb, f"notebooks/exercises/{exercise_name(solution)}")
 
 

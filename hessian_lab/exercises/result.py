@@ -37,6 +37,12 @@ def slope_text(slope):
     return "?" if np.isnan(slope) else number(slope, ".1f")
 
 
+# The failures that make an answer wrong (its numbers, its shape, its orientation, its repeatability, or no
+# answer at all); every other kind is about the cost of a right answer. Value points and cost points rest on these.
+VALUE_FAILURES = frozenset({"values", "offset", "factor", "zero", "shape", "finite_differences", "repeat",
+                            "transposed", "axis", "orientation", "error", "not_implemented"})
+
+
 @dataclass
 class CheckResult:
     """What hl.exercises.check found: ok, the messages in plain words, and the measured counts and slopes.
@@ -44,7 +50,8 @@ class CheckResult:
     failures holds one short kind per failed aspect ("values", "transposed", "passes", "double_visit",
     "offset", ...), so that tests and graders can ask what went wrong without parsing sentences.
     counts maps each size n of the cost check to its counts; slopes maps each counted field to its
-    fitted exponent in n.
+    fitted exponent in n. judged names the aspects that were checked to the end ("values", "cost"):
+    values_ok and cost_ok are what a grader awards points for.
     """
 
     name: str
@@ -52,11 +59,22 @@ class CheckResult:
     failures: list = field(default_factory=list)
     counts: dict = field(default_factory=dict)
     slopes: dict = field(default_factory=dict)
+    judged: set = field(default_factory=set)
 
     @property
     def ok(self):
         """True when nothing failed."""
         return not self.failures
+
+    @property
+    def values_ok(self):
+        """The answer is right: its values were judged, and no value, shape, repeat or orientation check failed."""
+        return "values" in self.judged and not VALUE_FAILURES & set(self.failures)
+
+    @property
+    def cost_ok(self):
+        """A right answer, computed at the method's cost: values_ok, the cost was judged, and no cost check failed."""
+        return self.values_ok and "cost" in self.judged and set(self.failures) <= VALUE_FAILURES
 
     def fail(self, kind, message):
         """Record a failed aspect and say what it was."""

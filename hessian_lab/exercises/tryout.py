@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from ..errors import HessianLabError
+from ..backprop import evaluate
+from ..node import Node, topological_order
 from .result import number
 from .student import where
 from .values import as_array, entry, wrong_entries
@@ -42,3 +45,20 @@ def compare(label, got, expected):
     worst = np.unravel_index(np.argmax(np.where(mask, np.abs(array - expected), -1)), mask.shape)
     print(f"✗ {entry(label, worst)} is {number(array[worst])} but should be {number(expected[worst])}; "
           f"{int(mask.sum())} of {mask.size} entries are wrong")
+
+
+def output_values(outputs, point):
+    """The values at point of the nodes (and numbers) a gradient_graph returned, in their order."""
+    values = evaluate(topological_order([o for o in outputs if isinstance(o, Node)]), point)
+    return [values[o] if isinstance(o, Node) else float(o) for o in outputs]
+
+
+def values_at(outputs, point):
+    """output_values(outputs, point), or None after one line saying why they cannot be evaluated (None: nothing)."""
+    if outputs is None:
+        return None
+    try:
+        return output_values(list(outputs), point)
+    except (TypeError, ValueError, HessianLabError) as error:
+        print(f"✗ your outputs are not nodes and numbers that can be evaluated: {type(error).__name__}: {error}")
+        return None

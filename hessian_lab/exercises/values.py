@@ -5,6 +5,9 @@ import numpy as np
 from .result import number
 
 RTOL = 1e-8  # the engine's and a student's sums may add in another order; anything real is far bigger
+# Exact derivatives summed in another order differ by rounding, ~1e-15 of the scale; finite differences err by
+# 1e-11 to 1e-6 of it (truncation h², cancellation eps/h), most of it inside RTOL: this tells the two apart.
+EXACT_RTOL = 1e-11
 VALUE_KINDS = ("values", "offset", "factor", "zero")  # the failures that mean some returned number is wrong
 
 
@@ -19,10 +22,16 @@ def as_array(got, shape):
     return array, None
 
 
-def wrong_entries(got, expected):
-    """A boolean mask of the entries that differ beyond rounding."""
+def wrong_entries(got, expected, rtol=RTOL):
+    """A boolean mask of the entries that differ beyond rounding (beyond rtol of the answer's scale)."""
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    return ~np.isclose(got, expected, rtol=RTOL, atol=RTOL * scale)
+    return ~np.isclose(got, expected, rtol=rtol, atol=rtol * scale)
+
+
+def relative_error(got, expected):
+    """The largest error of an entry, relative to the answer's scale."""
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    return float(np.max(np.abs(got - expected), initial=0.0)) / scale
 
 
 def matches(got, expected):
@@ -74,7 +83,18 @@ def judge(result, label, runs):
         if mask.any():
             wrong.append((problem, array, expected, mask))
     if not wrong:
-        result.note(f"values: every entry matches the engine's exact answer on {', '.join(p.name for p, _, _ in runs)}")
+        inexact = [(problem, relative_error(a, e)) for (problem, _, _), (a, e) in zip(runs, pairs)
+                   if wrong_entries(a, e, EXACT_RTOL).any()]
+        if inexact:
+            problem, error = max(inexact, key=lambda item: item[1])
+            result.fail("finite_differences",
+                        f"values: close to the exact derivatives but not equal to them (on {problem.name}, off by "
+                        f"up to {number(error, '.1e')} of the answer's size, where exact sums in another order differ "
+                        "by rounding, 1e-15): the signature of finite differences. The exercise asks for exact "
+                        "derivatives, by backprop over G")
+        else:
+            result.note(f"values: every entry matches the engine's exact answer on "
+                        f"{', '.join(p.name for p, _, _ in runs)}")
         return
     pattern = constant_pattern(pairs) if len(wrong) == len(runs) else None
     if pattern:
