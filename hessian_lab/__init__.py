@@ -23,7 +23,7 @@ from .errors import (
     TraceError,
 )
 from .node import Node, count_edges, to_text, topological_order
-from .ops import (FUNCTIONS, abs, cos, dot, exp, log, log1p, relu, sigmoid, sin, softplus, sqrt, sum,  # noqa: A004
+from .ops import (abs, cos, dot, exp, log, log1p, relu, sigmoid, sin, softplus, sqrt, sum,  # noqa: A004
                   tan, tanh)
 from .parse import parse
 

@@ -1,8 +1,8 @@
 """Pictures with matplotlib: computation graphs and G (f above its mirror), Hessian heatmaps, log-log slopes.
 
 Graphs are laid out in layers by hessian_lab.graph_layout and drawn at the size a notebook shows them: every
-node is a labelled box whose text is at least MIN_LABEL_PX high on screen, or the picture says it is too big
-to label and shows a readable part of it instead.
+node is a labelled box whose text is shown at LABEL_PT (10 pt) on screen, never shrunk, or the picture says it is
+too big to label and shows a readable part of it instead.
 """
 
 import matplotlib.pyplot as plt
@@ -38,7 +38,7 @@ DISPLAY_WIDTH = 930  # px: JupyterLab's output area at 100% zoom in a 1366 px wi
 MAX_WIDTH = 900  # px: figures are made no wider than this, so they are shown at their own size
 MAX_HEIGHT = 1000  # px: taller graphs are drawn smaller, or in part
 LABEL_PT = 10  # node labels, in points, when the graph fits
-MIN_LABEL_PX = 9  # the smallest label height a student can read at 100% zoom
+MIN_LABEL_PX = LABEL_PT * DPI / 72  # labels are legible when shown at LABEL_PT on screen: a graph is never shrunk
 TITLE_PX, LEGEND_ROW_PX, PAD_PX, REGION_LABEL_PX = 44, 24, 14, 20
 VALUE_SPACE = "−0.000123"  # the widest value a label line holds ({:.3g}), reserved when labels carry values
 
@@ -190,10 +190,12 @@ class GraphDrawing:
     Attributes: nodes (topological), role {node: input/const/forward/adjoint}, names {node: label}, layout
     (graph_layout.Layout, px at LABEL_PT), boxes {node: Text with its box}, labels (the same Texts), edge_list and
     edges (one LineCollection of the routes, in the order of edge_list), legible (labels ≥ MIN_LABEL_PX on screen),
-    fontsize, ax, and side (an empty Axes beside the graph when `beside` px were asked for).
+    fontsize, ax, and side (an empty Axes of about `beside` px for a second picture: beside the graph where both fit
+    at full size, else below it). `mirror_label` replaces the legend's words for the mirror's nodes.
     """
 
-    def __init__(self, graph_or_nodes, ax=None, adjoint=(), title=None, names=None, value_line=False, beside=0):
+    def __init__(self, graph_or_nodes, ax=None, adjoint=(), title=None, names=None, value_line=False, beside=0,
+                 mirror_label=None):
         """Lay the nodes out in layers and draw edges, boxes, regions and legend on ax (on a new Figure if None)."""
         self.nodes = _as_nodes(graph_or_nodes)
         self.index = {node: k for k, node in enumerate(self.nodes)}
@@ -215,24 +217,33 @@ class GraphDrawing:
         self.mirror = mirror
         self.regions = bool(mirror) and len(mirror) < len(self.nodes)
         self.present = [r for r in LEGEND if r in self.role.values()]
+        self.legend_text = {**LEGEND, **({"adjoint": mirror_label} if mirror_label else {})}
         self.legend_columns = 2
+        self.legend_y = 0.0
         self.side = None
         self.own_figure = ax is None
         self.ax = ax if ax is not None else self._new_axes(beside, title)
         self._draw(title)
 
     def _new_axes(self, beside, title):
-        """A Figure just big enough for the layout, title and legend (at most MAX_WIDTH x MAX_HEIGHT px)."""
-        legend = [text_size(LEGEND[r], 9, DPI)[0] + 44 for r in self.present]
-        width = self.layout.width + 2 * PAD_PX + REGION_LABEL_PX * self.regions + beside
-        width = min(MAX_WIDTH, max(width, text_size(title or "", 11, DPI)[0] + 30, max(legend) * 2))
+        """A Figure just big enough for the layout, title, legend and side panel (at most MAX_WIDTH px wide)."""
+        legend = [text_size(self.legend_text[r], 9, DPI)[0] + 44 for r in self.present]
+        graph_width = self.layout.width + 2 * PAD_PX + REGION_LABEL_PX * self.regions
+        below = beside if graph_width + beside > MAX_WIDTH else 0  # side by side would shrink the labels
+        width = graph_width + beside - below
+        width = min(MAX_WIDTH, max(width, below, text_size(title or "", 11, DPI)[0] + 30, max(legend) * 2))
         self.legend_columns = len(legend) if sum(legend) < width else 2
         legend_rows = -(-len(legend) // self.legend_columns)
-        height = min(MAX_HEIGHT, self.layout.height + 2 * PAD_PX + TITLE_PX + LEGEND_ROW_PX * legend_rows)
+        graph_height = min(MAX_HEIGHT, self.layout.height + 2 * PAD_PX + TITLE_PX + LEGEND_ROW_PX * legend_rows)
+        height = graph_height + below
         figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-        bottom = LEGEND_ROW_PX * legend_rows / height
-        ax = figure.add_axes([0, bottom, 1 - beside / width, 1 - bottom - TITLE_PX / height])
-        if beside:
+        self.legend_y = below / height
+        bottom = (below + LEGEND_ROW_PX * legend_rows) / height
+        ax = figure.add_axes([0, bottom, 1 - (beside - below) / width, 1 - bottom - TITLE_PX / height])
+        if below:  # a square panel under the legend, room left for its title and tick labels
+            side = below - 70
+            self.side = figure.add_axes([(width - side) / 2 / width, 30 / height, side / width, side / height])
+        elif beside:
             self.side = figure.add_axes([1 - (beside - 40) / width, bottom + 0.06, (beside - 90) / width,
                                          1 - bottom - TITLE_PX / height - 0.12])
         return ax
@@ -246,7 +257,7 @@ class GraphDrawing:
         ax_h = box.height * figure.get_figheight() * figure.dpi
         left = REGION_LABEL_PX * self.regions
         need_w, need_h = layout.width + 2 * PAD_PX + left, layout.height + 2 * PAD_PX
-        scale = min(1.0, ax_w / need_w, ax_h / need_h)
+        scale = min(1.0, round(min(ax_w / need_w, ax_h / need_h), 9))  # a Figure made to fit is at scale 1, not 1 - 1e-16
         self.fontsize = LABEL_PT * scale
         self.legible = display_px(self.fontsize, figure) >= MIN_LABEL_PX
         span_w, span_h = ax_w / scale, ax_h / scale
@@ -291,9 +302,9 @@ class GraphDrawing:
     def _draw_legend(self):
         """One legend entry per role present: at the bottom of a Figure made for the graph, else below the Axes."""
         handles = [Patch(facecolor=COLORS[r], edgecolor="#444444", linewidth=0.6) for r in self.present]
-        place = dict(loc="lower center", bbox_to_anchor=(0.5, 0.0), bbox_transform=self.ax.figure.transFigure) \
+        place = dict(loc="lower center", bbox_to_anchor=(0.5, self.legend_y), bbox_transform=self.ax.figure.transFigure) \
             if self.own_figure else dict(loc="upper center", bbox_to_anchor=(0.5, 0.0))
-        self.ax.legend(handles, [LEGEND[r] for r in self.present], ncol=self.legend_columns, frameon=False,
+        self.ax.legend(handles, [self.legend_text[r] for r in self.present], ncol=self.legend_columns, frameon=False,
                        fontsize=9, handlelength=1.2, columnspacing=1.2, **place)
 
     def base_colors(self):
@@ -329,12 +340,13 @@ class GraphDrawing:
                               for a, v in self.edge_list])
 
 
-def draw_graph(graph_or_nodes, ax=None, adjoint=(), title=None, names=None):
+def draw_graph(graph_or_nodes, ax=None, adjoint=(), title=None, names=None, mirror_label=None):
     """Draw a computation graph in layers (inputs at the top); returns the Axes (on a new Figure if ax is None).
 
-    `adjoint` lists nodes to draw as G's mirror, below the rest; `names` overrides labels ({node: text}).
+    `adjoint` lists nodes to draw as a mirror, below the rest; `names` overrides labels ({node: text});
+    `mirror_label` says in the legend what those nodes are, where they are not G's adjoints of f.
     """
-    return GraphDrawing(graph_or_nodes, ax, adjoint, title, names).ax
+    return GraphDrawing(graph_or_nodes, ax, adjoint, title, names, mirror_label=mirror_label).ax
 
 
 def _f_and_G(graph):
@@ -380,7 +392,8 @@ def draw_G(G, ax=None, title=None, focus=None, value_line=False, beside=0):
 
 def _part_title(G, part, i):
     """The title of a sub-view: why it is a part, and which part."""
-    return f"G has {len(G.nodes)} nodes, too many to label here: the {len(part)} nodes of G_{i} (x̄{i} depends on them)"
+    return (f"G has {len(G.nodes)} nodes, too many to label here: the {len(part)} nodes of $G_{{{i}}}$ "
+            f"($\\bar x_{{{i}}}$ depends on them)")
 
 
 def draw_gradient_graph(graph, axes=None, highlight=None):
@@ -416,7 +429,9 @@ def hessian_heatmap(H, ax=None, title="Hessian", row=None, annotate=None):
     ax = ax if ax is not None else plt.figure(figsize=(4, 4)).add_subplot()
     scale = float(np.max(np.abs(H))) or 1.0
     image = ax.imshow(H, cmap="RdBu_r", vmin=-scale, vmax=scale)
-    ax.figure.colorbar(image, ax=ax, shrink=0.8)
+    # Tiny or huge values get a power of ten on each tick, not matplotlib's offset text, which sits above the
+    # colorbar and runs into the title.
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, format=None if 1e-3 <= scale < 1e4 else "%.0e")
     n = H.shape[0]
     if annotate if annotate is not None else n <= 6:
         for (i, j), value in np.ndenumerate(H):

@@ -9,9 +9,12 @@ and elsewhere (GitHub, nbviewer, a notebook not yet run) its picture with a line
 
 import base64
 import io
+import struct
 
 import ipywidgets as widgets
 import numpy as np
+from IPython import get_ipython
+from IPython.display import display
 from matplotlib.figure import Figure
 
 from .backprop import backprop
@@ -26,7 +29,7 @@ from .scaling import count_sweep
 
 STATIC_NOTE = "run the notebook to step through it"
 PAGE_STEPS = 12  # steps per picture when the whole of G is too big to label
-HEATMAP_PX = 330  # px beside G for the RowPicker's Hessian
+HEATMAP_PX = 280  # px for the RowPicker's Hessian: beside G where both fit at full size, else below it
 
 
 def png(fig, caption=None):
@@ -39,6 +42,45 @@ def png(fig, caption=None):
     fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=0.08)
     note.remove()
     return buffer.getvalue()
+
+
+def picture():
+    """An empty Image widget for PNGs, kept at the left of its box (a VBox stretches its children to its width)."""
+    return widgets.Image(format="png", layout=widgets.Layout(align_self="flex-start", max_width="100%", height="auto"))
+
+
+def show_png(image, data):
+    """Put PNG bytes into an Image widget at their own width in px, so the browser shows them 1:1, never stretched."""
+    image.layout.width = f"{struct.unpack('>I', data[16:20])[0]}px"
+    image.value = data
+
+
+def progress(items, desc):
+    """Iterate over items with a live progress bar, and leave in the cell's output one finished line instead of it.
+
+    A saved tqdm bar keeps the text of its first frame ("0%| | 0/5"), so a notebook opened before it is run looks
+    stuck above finished results. This bar is shown through a display handle and, when the loop ends, replaced by
+    "desc: 5 of 5 done" (or "desc: stopped after 151 of at most 501" when the loop breaks). Where nothing can be
+    displayed (a plain Python run), it only iterates.
+    """
+    items = list(items)
+    if get_ipython() is None:
+        yield from items
+        return
+    bar = widgets.IntProgress(value=0, min=0, max=len(items), description=desc,
+                              style={"description_width": "initial"}, layout=widgets.Layout(width="420px"))
+    handle = display(bar, display_id=True)
+    done = 0
+    try:
+        for item in items:
+            yield item
+            done += 1
+            bar.value = done
+    finally:  # also when the loop breaks early: CPython closes the generator as the loop lets go of it
+        line = f"{desc}: {done} of {len(items)} done" if done == len(items) else \
+            f"{desc}: stopped after {done + 1} of at most {len(items)}"
+        handle.update({"text/plain": line}, raw=True)
+        bar.close()
 
 
 class View:
@@ -63,7 +105,8 @@ class GraphStepper(View):
 
     Step s (1 to len(steps), as the slider and the label count) shows the first s computed nodes (constants appear
     with their first user), each labelled with its value at x0; the current node is outlined. When G is too big to
-    label, the picture shows the PAGE_STEPS steps around s and the nodes they read, and says so.
+    label, the steps are split into `pages` (ranges of at most PAGE_STEPS steps, fewer where that many would not fit
+    at full size), and the picture shows the page of s and the nodes its steps read, and says so.
     Controls: `slider` (and `play`); readouts: `label`, `image`, `drawing` (the current picture's GraphDrawing).
     """
 
@@ -78,14 +121,14 @@ class GraphStepper(View):
         self.steps = [v for v in graph.nodes if v.op != "const"] + [v for v in self.adjoint if v.op != "const"]
         self.output_index = {v: i for i, v in enumerate(self.G.outputs) if isinstance(v, Node)}
         whole = draw_G(self.G, value_line=True)
-        self.page_steps = len(self.steps) if whole.legible else PAGE_STEPS
+        self.pages = [(0, len(self.steps))] if whole.legible else self.paginate()
         self.drawing, self.fig, self.page = whole, whole.ax.figure, 0 if whole.legible else None
         self.slider = widgets.IntSlider(value=1, min=1, max=len(self.steps), description="step",
                                         layout=widgets.Layout(width="420px"))
         self.play = widgets.Play(value=1, min=1, max=len(self.steps), interval=700)
         widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.label = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         self.widget = widgets.VBox([widgets.HBox([self.play, self.slider]), self.label, self.image])
         self.slider.observe(self.update, names="value")
         self.update()
@@ -101,9 +144,20 @@ class GraphStepper(View):
         name = f"x̄{self.output_index[node]} = ∂f/∂x{self.output_index[node]} = " if node in self.output_index else ""
         return f"<b>{phase}</b>: {name}{to_text(node, 2)} = {self.values[node]:.4g}"
 
+    def paginate(self):
+        """Split the steps into pages of at most PAGE_STEPS steps, each as many as still draw legibly."""
+        pages, first = [], 0
+        while first < len(self.steps):
+            count = min(PAGE_STEPS, len(self.steps) - first)
+            while count > 1 and not self.page_drawing((first, first + count)).legible:
+                count -= 1
+            pages.append((first, first + count))
+            first += count
+        return pages
+
     def page_drawing(self, page):
-        """The picture for one page of steps: those steps' nodes and the nodes they read, with a title saying so."""
-        first, last = page * self.page_steps, min(len(self.steps), (page + 1) * self.page_steps)
+        """The picture for a page (first, last) of steps: their nodes and the nodes they read, with a title saying so."""
+        first, last = page
         part = {v for v in self.steps[first:last]} | {a for v in self.steps[first:last] for a in v.args}
         title = (f"G has {len(self.G.nodes)} nodes, too many to label at this size:\n"
                  f"steps {first + 1}–{last} and the nodes they read")
@@ -112,9 +166,9 @@ class GraphStepper(View):
     def update(self, change=None):
         """Redraw for the slider's step: the page, colours, value labels, edges, the text line and the PNG."""
         step = self.slider.value
-        page = (step - 1) // self.page_steps
+        page = next(k for k, (first, last) in enumerate(self.pages) if first < step <= last)
         if page != self.page:
-            self.drawing, self.page = self.page_drawing(page), page
+            self.drawing, self.page = self.page_drawing(self.pages[page]), page
             self.fig = self.drawing.ax.figure
         shown = self.shown(step)
         current = self.steps[step - 1]
@@ -127,7 +181,7 @@ class GraphStepper(View):
             text.set_text(self.drawing.names[node] + value)
             text.set_alpha(1.0 if node in shown else 0.45)
         self.label.value = f"step {step} of {len(self.steps)}. " + self.describe(current)
-        self.image.value = png(self.fig)
+        show_png(self.image, png(self.fig))
 
 
 class RowPicker(View):
@@ -138,7 +192,7 @@ class RowPicker(View):
     """
 
     def __init__(self, graph, x0):
-        """Compute H at x0 by rows, draw G beside its heatmap, and wire the slider to update()."""
+        """Compute H at x0 by rows, draw G with its heatmap (beside or below), and wire the slider to update()."""
         self.graph = graph
         self.G = graph.gradient_graph()
         self.values = self.G.evaluate(x0)
@@ -146,13 +200,13 @@ class RowPicker(View):
         self.drawing = None
         self.slider = widgets.IntSlider(value=0, min=0, max=graph.n - 1, description="i")
         self.label = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         self.widget = widgets.VBox([self.slider, self.label, self.image])
         self.slider.observe(self.update, names="value")
         self.update()
 
     def draw(self, i):
-        """Draw G beside the Hessian, once; or, when G is too big to label, G_i for this i."""
+        """Draw G and the Hessian, once; or, when G is too big to label, G_i for this i."""
         if self.drawing is not None and len(self.drawing.nodes) == len(self.G.nodes) and self.drawing.legible:
             return
         self.drawing = draw_G(self.G, focus=i, beside=HEATMAP_PX)
@@ -176,7 +230,7 @@ class RowPicker(View):
             f"row {i} = ∇(e<sub>{i}</sub>ᵀ∇f) = {shown}; the pass from x̄<sub>{i}</sub> visits "
             f"{self.visits} of the {len(self.G.nodes)} nodes of G"
         )
-        self.image.value = png(self.fig)
+        show_png(self.image, png(self.fig))
 
 
 class ScalingExplorer(View):
@@ -196,7 +250,7 @@ class ScalingExplorer(View):
         self.n_range = widgets.IntRangeSlider(value=(4, min(32, n_max)), min=2, max=n_max, description="n",
                                               continuous_update=False, layout=widgets.Layout(width="560px"))
         self.label = widgets.HTML()
-        self.image = widgets.Image(format="png")
+        self.image = picture()
         self.widget = widgets.VBox([self.family, self.n_range, self.label, self.image])
         self.family.observe(self.update, names="value")
         self.n_range.observe(self.update, names="value")
@@ -220,4 +274,4 @@ class ScalingExplorer(View):
             f"slopes {self.slopes['naive']:.2f} and {self.slopes['rows']:.2f} differ by "
             f"<b>{self.slopes['naive'] - self.slopes['rows']:.2f}</b>"
         )
-        self.image.value = png(self.fig)
+        show_png(self.image, png(self.fig))

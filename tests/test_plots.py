@@ -127,8 +127,8 @@ def test_the_check_sees_an_edge_through_a_node():
 
 
 @pytest.mark.parametrize("name, drawing", notebook_figures(), ids=lambda x: x if isinstance(x, str) else "")
-def test_labels_are_at_least_9_px_where_jupyterlab_shows_them(name, drawing):
-    """pt × dpi / 72 × display scale ≥ 9 px for every node label, with the display scale from the saved PNG's width."""
+def test_labels_are_shown_at_10_pt_where_jupyterlab_shows_them(name, drawing):
+    """pt × dpi / 72 × display scale ≥ 10 pt in px for every node label (never shrunk), with the display scale from the saved PNG's width."""
     figure = drawing.ax.figure
     scale = min(1.0, plots.DISPLAY_WIDTH / png_width(figure, bbox_inches="tight"))
     sizes = [text.get_fontsize() * figure.dpi / 72 * scale for text in drawing.labels.values()]
@@ -184,7 +184,7 @@ def test_a_graph_too_big_to_label_says_so_and_shows_G_i():
     assert not plots.draw_G(G).legible
     figure = plots.draw_gradient_graph(g, highlight=2)
     ax = figure.axes[0]
-    assert "too many to label" in ax.get_title() and "G_2" in ax.get_title()
+    assert "too many to label" in ax.get_title() and "$G_{2}$" in ax.get_title()
     drawn = {t.get_text() for t in ax.texts}
     assert len(ax.texts) - 2 == len(plots.pass_nodes(G, 2)) < len(G.nodes)  # two region names besides the nodes
     assert r"$\bar{x}_{2}$: Σ" in drawn

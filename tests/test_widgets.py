@@ -84,7 +84,7 @@ def test_stepper_on_a_big_graph_pages_through_readable_parts():
     """Rosenbrock n = 4 (75 nodes of G) is shown a page of steps at a time, legibly, with a title saying why."""
     graph = hl.trace(rosenbrock(4), 4)
     stepper = widgets.GraphStepper(graph, default_point(4))
-    assert stepper.page_steps < len(stepper.steps)
+    assert len(stepper.pages) > 1 and all(last - first <= widgets.PAGE_STEPS for first, last in stepper.pages)
     for step in (1, 30, stepper.slider.max):
         stepper.slider.value = step
         drawing = stepper.drawing
@@ -147,3 +147,35 @@ def test_scaling_explorer_redraws_for_the_chosen_family_and_range():
     explorer.family.value = "other"
     assert explorer.ax.get_title() == "other"
     assert png_width(explorer.image.value) <= plots.DISPLAY_WIDTH
+
+
+def test_every_view_shows_its_picture_at_its_own_width(graph):
+    """Each Image widget's CSS width is its PNG's width in px, and it keeps to the left: never stretched to the box."""
+    views = [widgets.GraphStepper(graph, X0), widgets.RowPicker(graph, X0),
+             widgets.ScalingExplorer(families={"deep_chain": deep_chain}, n_max=8, points=3)]
+    for view in views:
+        assert view.image.layout.width == f"{png_width(view.image.value)}px"
+        assert view.image.layout.align_self == "flex-start"
+    stepper = views[0]
+    stepper.slider.value = stepper.slider.max
+    assert stepper.image.layout.width == f"{png_width(stepper.image.value)}px"
+
+
+def test_a_row_picker_too_wide_for_its_heatmap_beside_puts_it_below_at_full_size():
+    """Notebook 2's G and its Hessian side by side would shrink the labels; the heatmap goes below and labels stay 10 pt."""
+    def f_nb2(x):
+        return hl.sin(x[0]) * x[1] + x[0] ** 2 / x[1] + hl.exp(x[1] * x[2]) / 4
+
+    picker = widgets.RowPicker(hl.trace(f_nb2, 3), [0.7, 1.3, -0.4])
+    assert len(picker.drawing.nodes) == len(picker.G.nodes) and picker.drawing.fontsize == plots.LABEL_PT
+    assert picker.drawing.side.get_position().y1 < picker.drawing.ax.get_position().y0  # below the graph
+    assert png_width(picker.image.value) <= plots.DISPLAY_WIDTH
+
+
+def test_progress_yields_every_item_and_outside_a_notebook_only_iterates(capsys):
+    """Without IPython nothing is printed: the loop sees every item, once, and a loop that breaks early is fine."""
+    assert list(widgets.progress(range(4), "sizes")) == [0, 1, 2, 3]
+    for item in widgets.progress(range(10), "steps"):
+        if item == 2:
+            break
+    assert item == 2 and capsys.readouterr().out == ""

@@ -3,8 +3,10 @@
 
 Runs every notebooks/*.ipynb and notebooks/solutions/*.ipynb top to bottom (not the generated
 notebooks/exercises/, which raise NotImplementedError on purpose), each with its own folder as
-the working directory. Then it strips saved widget state, sets the kernelspec to "python3", and
-fails if an output holds an absolute path of this machine.
+the working directory. Then it keeps the saved state of only the widgets an output shows (so that a reopened,
+trusted notebook renders them instead of "Error displaying widget: model not found"), sets the kernelspec to
+"python3", and fails if an output holds an absolute path of this machine or the widget state is over
+MAX_WIDGET_STATE_BYTES.
 
 Usage (from the repository root, or via `make notebooks`):
     python tools/execute_notebooks.py [NOTEBOOK ...]
@@ -29,6 +31,10 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 # An output mentioning one of these leaks this machine's layout into the committed notebook.
 ABSOLUTE_PATH = re.compile(r"/(?:work|root|home|tmp|Users)/")
 CELL_TIMEOUT_S = 900
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+MODEL_REFERENCE = re.compile(r"IPY_MODEL_([0-9a-f]+)")
+MAX_WIDGET_STATE_BYTES = 200_000
 
 
 def default_notebooks() -> list[Path]:
@@ -50,10 +56,35 @@ def execute(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
+def shown_widget_state(nb: nbformat.NotebookNode) -> dict:
+    """The saved state of every widget an output shows, and of the models it refers to (children, layouts, styles).
+
+    Widgets no output shows (closed progress bars, links between controls) are left out: they draw nothing.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    wanted = [output["data"][WIDGET_VIEW]["model_id"] for cell in nb.cells if cell.cell_type == "code"
+              for output in cell.get("outputs", []) if WIDGET_VIEW in output.get("data", {})]
+    kept = {}
+    while wanted:
+        model = wanted.pop()
+        if model in state and model not in kept:
+            kept[model] = state[model]
+            wanted += MODEL_REFERENCE.findall(json.dumps(state[model]))
+    return kept
+
+
 def tidy(nb: nbformat.NotebookNode) -> None:
-    """Drop saved widget state and pin the kernelspec, so that diffs show only real changes."""
+    """Keep only the widget state the outputs need, and pin the kernelspec, so that diffs show only real changes."""
+    kept = shown_widget_state(nb)
     nb.metadata.pop("widgets", None)
+    if kept:
+        nb.metadata["widgets"] = {WIDGET_STATE: {"version_major": 2, "version_minor": 0, "state": kept}}
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
+
+
+def widget_state_bytes(nb: nbformat.NotebookNode) -> int:
+    """The size of the saved widget state, as JSON."""
+    return len(json.dumps(nb.metadata.get("widgets", {})))
 
 
 def leaked_paths(nb: nbformat.NotebookNode) -> list[str]:
@@ -94,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         tidy(nb)
         nbformat.write(nb, path)
         problems += [f"{shown}: absolute path in an output, {where}" for where in leaked_paths(nb)]
+        if widget_state_bytes(nb) > MAX_WIDGET_STATE_BYTES:
+            problems.append(f"{shown}: saved widget state is {widget_state_bytes(nb):,} bytes, over "
+                            f"{MAX_WIDGET_STATE_BYTES:,}")
 
     if problems:
         print("\n".join(["", "FAILED:", *problems]), file=sys.stderr)
