@@ -1,4 +1,6 @@
-"""A real-browser smoke test: JupyterLab in headless Chromium runs notebooks 1 and 2, and their widgets answer a slider.
+"""A real-browser smoke test: JupyterLab in headless Chromium shows the saved notebooks' widgets before any kernel runs,
+runs notebooks 1 to 3, and every widget answers: the stepper's slider and Play, the row picker's slider, the scaling
+explorer's dropdown and range slider. Widget pictures are shown at their own size.
 
 The server and the browser stay on 127.0.0.1 (the browser aborts every other request), work on a temporary copy of
 the notebook, and are killed afterwards. Without Debian's Chromium or the playwright package the test skips.
@@ -19,12 +21,16 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import nbformat
+import nbformat.sign
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 STEPPER_NOTEBOOK = NOTEBOOKS / "01_graphs_and_backprop.ipynb"
 PICKER_NOTEBOOK = NOTEBOOKS / "02_rows_are_gradients.ipynb"
+EXPLORER_NOTEBOOK = NOTEBOOKS / "03_naive_vs_rows.ipynb"
+WIDGET_NOTEBOOKS = (STEPPER_NOTEBOOK, PICKER_NOTEBOOK, EXPLORER_NOTEBOOK)
 HOST = "127.0.0.1"
 KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once a notebook's kernelspec python3 is connected
 CHROMIUM_ARGS = [
@@ -106,11 +112,20 @@ def wait_until_serving(process, url, token, log):
 
 @pytest.fixture
 def lab(tmp_path):
-    """JupyterLab on 127.0.0.1 serving copies of notebooks 1 and 2, isolated from the user's Jupyter files: (url, token)."""
+    """JupyterLab on 127.0.0.1 serving the widget notebooks, isolated from the user's Jupyter files: (url, token).
+
+    Each is served twice: cleared (named as in the repository), for runs, and as saved, with its outputs and widget
+    state (named saved-...) and trusted, as saving it in JupyterLab makes it: what a student sees on reopening it.
+    """
     root, settings = tmp_path / "notebooks", tmp_path / "settings"
     root.mkdir()
-    for notebook in (STEPPER_NOTEBOOK, PICKER_NOTEBOOK):
+    (tmp_path / "data").mkdir()
+    notary = nbformat.sign.NotebookNotary(data_dir=str(tmp_path / "data"))
+    for notebook in WIDGET_NOTEBOOKS:
         write_cleared(notebook, root / notebook.name)
+        saved = nbformat.read(notebook, as_version=4)
+        notary.sign(saved)
+        nbformat.write(saved, root / f"saved-{notebook.name}")
     write_settings(settings)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env.update({
@@ -168,15 +183,35 @@ def keep_local(route, blocked):
         route.abort()
 
 
+def budget():
+    """A function giving the milliseconds left of a fresh BROWSER_S budget, for every wait of one test."""
+    deadline = time.monotonic() + BROWSER_S
+    return lambda: max(1.0, (deadline - time.monotonic()) * 1000)
+
+
+def assert_at_own_size(picture):
+    """Every widget picture is drawn at its PNG's own width (not stretched to the output area)."""
+    sizes = picture.evaluate_all("images => images.map(i => [i.naturalWidth, Math.round(i.getBoundingClientRect().width)])")
+    assert sizes and all(natural > 0 and shown == natural for natural, shown in sizes), sizes
+
+
+def run_all(page, url, token, notebook, left):
+    """Open a cleared notebook, Run All, and wait until every code cell has its prompt number."""
+    expect = playwright_api.expect
+    page.goto(f"{url}/lab/tree/{notebook.name}?token={token}", timeout=left())
+    expect(page.get_by_text(KERNEL_IDLE, exact=True)).to_be_visible(timeout=left())
+    page.get_by_role("menuitem", name="Run", exact=True).click(timeout=left())
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click(timeout=left())
+    code_cells = sum(cell["cell_type"] == "code" for cell in json.loads(notebook.read_text())["cells"])
+    prompts = page.locator(".jp-CodeCell .jp-InputPrompt", has_text=re.compile(r"^\[\d+\]:$"))
+    expect(prompts).to_have_count(code_cells, timeout=left())
+
+
 def run_all_then_step_back(page, url, token, notebook, slider, label_before, label_after):
     """Open a notebook, Run All, wait for every cell and for `label_before`; one ArrowLeft on `slider` must then
     change the label to `label_after` and the widget's picture. Returns the label's text before the step."""
     expect = playwright_api.expect
-    deadline = time.monotonic() + BROWSER_S
-
-    def left():
-        """Milliseconds left of the browser budget, for every wait."""
-        return max(1.0, (deadline - time.monotonic()) * 1000)
+    left = budget()
 
     page.goto(f"{url}/lab/tree/{notebook.name}?token={token}", timeout=left())
     # The kernel is truly connected once the status bar names it and reports Idle (the toolbar's
@@ -193,6 +228,7 @@ def run_all_then_step_back(page, url, token, notebook, slider, label_before, lab
     before_text = label.inner_text()
 
     picture = page.locator("img.widget-image")
+    assert_at_own_size(picture)
     before, source = picture.screenshot(timeout=left()), picture.get_attribute("src")
     handle = page.locator(".widget-slider", has=page.get_by_text(slider, exact=True)).locator(".noUi-handle")
     handle.focus(timeout=left())
@@ -218,3 +254,51 @@ def test_row_picker_renders_and_answers_its_slider(lab, page):
     """Notebook 2: Run All renders the RowPicker (left on row 1); one step left shows row 0 and a new picture."""
     url, token = lab
     run_all_then_step_back(page, url, token, PICKER_NOTEBOOK, "i", re.compile(r"^row 1 = "), re.compile(r"^row 0 = "))
+
+
+def test_graph_stepper_plays(lab, page):
+    """Notebook 1: after Run All (the stepper left on its last step), step back once, then Play moves it on by itself."""
+    url, token = lab
+    expect = playwright_api.expect
+    shown = run_all_then_step_back(page, url, token, STEPPER_NOTEBOOK, "step", re.compile(r"^step (\d+) of \1\."),
+                                   re.compile(r"^step \d+ of \d+\. "))
+    steps = int(re.match(r"step (\d+)", shown).group(1))
+    left = budget()
+    page.locator(".widget-play button").first.click(timeout=left())  # Play from step steps - 1
+    expect(page.locator(".widget-html-content", has_text=f"step {steps} of {steps}.")).to_have_count(1, timeout=left())
+
+
+def test_scaling_explorer_answers_its_dropdown_and_its_range_slider(lab, page):
+    """Notebook 3: Run All; choosing another family and moving the range's upper handle each redraw the picture."""
+    url, token = lab
+    expect = playwright_api.expect
+    left = budget()
+    run_all(page, url, token, EXPLORER_NOTEBOOK, left)
+    picture = page.locator("img.widget-image")
+    label = page.locator(".widget-html-content", has_text="naive visits = n × rows visits exactly")
+    expect(label).to_have_count(1, timeout=left())
+    assert_at_own_size(picture)
+    source = picture.get_attribute("src")
+    page.locator(".widget-dropdown select").select_option("deep_chain", timeout=left())
+    expect(picture).not_to_have_attribute("src", source, timeout=left())
+    source = picture.get_attribute("src")
+    handles = page.locator(".widget-slider", has=page.get_by_text("n", exact=True)).locator(".noUi-handle")
+    handles.last.focus(timeout=left())
+    page.keyboard.press("ArrowLeft")
+    expect(picture).not_to_have_attribute("src", source, timeout=left())
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_a_saved_notebook_shows_its_widgets_before_it_is_run(lab, page, notebook):
+    """Opened as committed and trusted, before any cell runs, each widget renders from its saved state: its picture,
+    at its own size, and no 'Error displaying widget: model not found'."""
+    url, token = lab
+    expect = playwright_api.expect
+    left = budget()
+    page.goto(f"{url}/lab/tree/saved-{notebook.name}?token={token}", timeout=left())
+    picture = page.locator("img.widget-image")
+    expect(picture.first).to_be_visible(timeout=left())
+    expect(page.get_by_text("Error displaying widget")).to_have_count(0, timeout=left())
+    page.wait_for_function("() => [...document.querySelectorAll('img.widget-image')].every(i => i.complete)",
+                           timeout=left())
+    assert_at_own_size(picture)
