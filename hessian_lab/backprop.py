@@ -148,13 +148,11 @@ class GradientGraph:
 
     The assignment's G_i, the graph of e_iᵀ∇f, is not another graph: it is this same G with the output
     x̄_i selected (`G.output(i)`). Row i of the Hessian is one backprop over G_i.
-    `outputs` stands in other nodes for the x̄_i: the exercise checker's vector field whose Jacobian is
-    not symmetric, which tells a row from a column. By default they are backprop's adjoints of f.
     """
 
-    def __init__(self, graph, outputs=None):
+    def __init__(self, graph):
         self.f = graph
-        self.outputs = backprop(graph.output, graph.inputs) if outputs is None else list(outputs)
+        self.outputs = backprop(graph.output, graph.inputs)
         self.nodes = topological_order([graph.output, *self.outputs])
         self.num_edges = count_edges(self.nodes)
         record_graph("G", len(self.nodes), self.num_edges)
