@@ -3,7 +3,8 @@
 Each primitive is one row, and every rule about it lives in that row: a numpy forward, its local
 partials written with these same functions, its domain in code and in words, its linear form if it is
 affine, its Taylor-mode recurrence (or none, to have one derived from the partials), how it is written
-in text, and whether students call it as hl.<name> and in the course syntax. Because partials are built
+in text, whether students call it as hl.<name> and in the course syntax, and the function of one float
+that compiled kernels call in its place. Because partials are built
 from graph ops, a derivative is itself a graph, and derivatives of derivatives come for free. The
 functions, Node's operators, the package's exports and the parser's function list all come from here.
 The functions students call (sin, exp, ...) are written out below the table, one `def` each.
@@ -39,6 +40,7 @@ class Primitive(NamedTuple):
     infix: Optional[str] = None  # the operator that writes it between its operands ("+"; powc's exponent is its param)
     symbol: Optional[str] = None  # how pictures label it ("×"); None: its infix, else its name
     public: bool = False  # a function of one node students call as hl.<name> and write in the course syntax
+    scalar: Optional[Callable] = None  # the same function on one Python float, for compiled kernels (math.sin); None: forward
 
 
 def _powc_defined(a, p):
@@ -80,19 +82,19 @@ PRIMITIVES = {
                       param=True, taylor=series.powc, infix="^"),
     "pow": Primitive(np.power, lambda a, b, y: (b * a ** (b - 1), y * log(a)), lambda a, b: a > 0,
                      "a positive base (x ** y means exp(y log x))", taylor=series.pow_, infix="^"),
-    "sin": Primitive(np.sin, lambda a, y: (cos(a),), taylor=series.sin, public=True),
-    "cos": Primitive(np.cos, lambda a, y: (-sin(a),), taylor=series.cos, public=True),
+    "sin": Primitive(np.sin, lambda a, y: (cos(a),), taylor=series.sin, public=True, scalar=math.sin),
+    "cos": Primitive(np.cos, lambda a, y: (-sin(a),), taylor=series.cos, public=True, scalar=math.cos),
     "tan": Primitive(np.tan, lambda a, y: (1 + y * y,), lambda a: np.cos(a) != 0, "cos(a) != 0", taylor=series.tan,
-                     public=True),
-    "exp": Primitive(np.exp, lambda a, y: (y,), taylor=series.exp, public=True),
+                     public=True, scalar=math.tan),
+    "exp": Primitive(np.exp, lambda a, y: (y,), taylor=series.exp, public=True, scalar=math.exp),
     "log": Primitive(np.log, lambda a, y: (1 / a,), lambda a: a > 0, "a positive argument", taylor=series.log,
-                     public=True),
+                     public=True, scalar=math.log),
     "log1p": Primitive(np.log1p, lambda a, y: (1 / (1 + a),), lambda a: a > -1, "an argument above -1",
-                       public=True),
+                       public=True, scalar=math.log1p),
     "sqrt": Primitive(np.sqrt, lambda a, y: (0.5 / y,), lambda a: a > 0,
                       "a positive argument (sqrt is not differentiable at 0)", taylor=series.sqrt,
-                      public=True),
-    "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,), taylor=series.tanh, public=True),
+                      public=True, scalar=math.sqrt),
+    "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,), taylor=series.tanh, public=True, scalar=math.tanh),
     "sigmoid": Primitive(series.logistic, lambda a, y: (y * (1 - y),), taylor=series.sigmoid, public=True),
     "softplus": Primitive(_softplus, lambda a, y: (sigmoid(a),), public=True),
     # Kinks: the derivative at 0 is taken as 0, as PyTorch does (and JAX for relu; its abs takes 1 there, jax#37820);

@@ -345,32 +345,3 @@ def test_tracing_out_of_memory_is_a_memory_limit_error():
             print("refused:", error)
     """, cap_gib=1)
     assert code == 0 and "refused: tracing f" in out, out
-
-
-def test_a_block_of_no_columns_gives_an_empty_product():
-    """HessianOperator.matmat of an (n, 0) block is an (n, 0) result, not numpy's concatenate error."""
-    op = hl.hessian_operator(lambda x: x[0] * x[1] ** 2, [1.0, 2.0])
-    assert op.matmat(np.empty((2, 0))).shape == (2, 0)
-    assert np.allclose(op.matmat(np.eye(2)), [[0.0, 4.0], [4.0, 2.0]])
-
-
-def test_comparisons_joined_by_ampersand_are_a_named_error():
-    """`(x[0] > 0) & (x[0] < 1)` says to write `and`, not a raw TypeError."""
-    with pytest.raises(hl.TraceError, match="write `if a and b:`"):
-        hl.hessian(lambda x: x[0] ** 2 if (x[0] > 0) & (x[0] < 1) else x[0], [0.5])
-    assert hl.hessian(lambda x: x[0] ** 3 if x[0] > 0 and x[0] < 1 else x[0], [0.5])[0, 0] == pytest.approx(3.0)
-
-
-def test_dot_refuses_text_coefficients_as_x0_does():
-    """hl.dot(["1.5"], x) is refused like x0 = ["1.5"]: text is never turned into a number."""
-    with pytest.raises(hl.HessianLabError, match="coefficients must be real numbers"):
-        hl.hessian(lambda x: hl.dot(["1.5", "2"], x), [1.0, 2.0])
-    assert hl.gradient(lambda x: hl.dot(np.array([1.5, 2.0]), x), [1.0, 2.0]).tolist() == [1.5, 2.0]
-
-
-def test_the_hessian_operator_leaves_the_callers_array_writable():
-    """hl.hessian_operator(f, x0) copies x0 before freezing its own copy."""
-    x0 = np.array([1.0, 2.0])
-    op = hl.hessian_operator(lambda x: x[0] * x[1] ** 2, x0)
-    x0[0] = 5.0
-    assert op.x[0] == 1.0 and not op.x.flags.writeable

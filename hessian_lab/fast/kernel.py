@@ -9,7 +9,7 @@ are computed. CPython then runs about 20 ns per statement: at small n this beats
 
 Why generating and running source is safe here: the source is written only from a traced graph, by this
 module. Its names are ours (x3 for the trace's fourth input, v12, a12, row_2, ...), its numbers are `repr` of
-Python floats, and the functions it calls are bound by name in its own namespace (math's, or a row's forward).
+Python floats, and the functions it calls are bound by name in its own namespace (a row's scalar function, or its forward).
 No text a user typed, and no node's parameter other than a float, is ever placed in it (the parser's no-eval
 rule is about that).
 
@@ -60,7 +60,8 @@ class _Writer:
         self.lines = []
         self.locals = []
         self.functions = {}  # name in the kernel's namespace -> the callable it stands for
-        self.row_names = {}  # (op, param) -> the name its row's forward has in the namespace
+        self.row_names = {}  # (op, param) -> the name its row's function has in the namespace
+        self.uses_numpy = False  # whether a row's numpy forward is called (numpy scalars warn on overflow)
         self.named = {}  # expression -> the local that already holds it (common subexpressions are computed once)
         self.size = 0  # characters written
         self.guards = {}  # (op, param) -> the argument lists of its nodes, whose domain is checked after a call
@@ -128,14 +129,14 @@ class _Writer:
             return " + ".join(arguments)
         if op == "dot":
             return " + ".join(f"{_literal(c)} * {_group(a)}" for c, a in zip(param, arguments))
-        forward = ops.PRIMITIVES[op].forward
-        scalar = getattr(math, getattr(forward, "__name__", ""), None)
-        if isinstance(forward, np.ufunc) and scalar is not None:  # np.sin on a float is math.sin, 20x faster
-            name = f"math_{forward.__name__}"
-            self.functions[name] = scalar
-        else:  # the row's own forward, under a name of ours (the op's name is table text, not ours)
-            name = self.row_names.setdefault((op, param), f"row_{len(self.row_names)}")
-            self.functions[name] = lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p)
+        # The row's function of one float (math.sin is 20x faster than np.sin on a float), else its own forward,
+        # under a name of ours (the op's name is table text, not ours).
+        scalar = ops.PRIMITIVES[op].scalar
+        if scalar is None:
+            self.uses_numpy = True
+            scalar = lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p)  # noqa: E731
+        name = self.row_names.setdefault((op, param), f"row_{len(self.row_names)}")
+        self.functions[name] = scalar
         return f"{name}({', '.join(arguments)})"
 
 
@@ -228,7 +229,7 @@ class Kernel:
         exec(compile(source, f"<hessian kernel of a graph with {graph.num_nodes} nodes>", "exec"), namespace)
         self.source = source
         self.function = namespace["kernel"]
-        self.uses_numpy = bool(w.row_names)  # numpy scalars warn on overflow
+        self.uses_numpy = w.uses_numpy
 
     @staticmethod
     def _forward(graph, w, position):
