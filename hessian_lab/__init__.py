@@ -19,6 +19,7 @@ from .errors import (
     MemoryLimitError,
     NodeConversionError,
     ParseError,
+    RangeError,
     ShapeError,
     TraceError,
 )
@@ -32,5 +33,5 @@ __all__ = ["Counter", "Graph", "GradientGraph", "HESSIAN_METHODS", "Node", "TENS
            "counting", "derivative_tensor", "dot", "evaluate", "exercises", "gradient", "hessian", "hessian_operator",
            "hvp", "jvp", "parse", "sparse_hessian", "sum", "to_text", "topological_order", "trace", "uncounted",
            "BranchError", "DomainError", "HessianLabError", "MemoryLimitError", "NodeConversionError", "ParseError",
-           "ShapeError", "TraceError", "abs", "cos", "exp", "log", "log1p", "relu", "sigmoid", "sin", "softplus",
+           "RangeError", "ShapeError", "TraceError", "abs", "cos", "exp", "log", "log1p", "relu", "sigmoid", "sin", "softplus",
            "sqrt", "tan", "tanh"]

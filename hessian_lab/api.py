@@ -117,6 +117,8 @@ class Graph:
         chosen = methods.choose(self, options) if method == methods.AUTO else method
         extra = {"chosen_by": "auto"} if method == methods.AUTO else {}
         methods.check_memory(self, chosen)
+        if method == methods.AUTO:
+            return self._run(chosen, lambda: methods.run_auto(self, point, chosen, options), return_stats, **extra)
         function = methods.METHODS[chosen].function
         return self._run(chosen, lambda: function(self, point, **options), return_stats, **extra)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ops
 from .counting import record, record_graph
-from .errors import DomainError, HessianLabError, ShapeError
+from .errors import DomainError, HessianLabError, RangeError, ShapeError
 from .node import Node, count_edges, name_of, not_finite, topological_order
 
 
@@ -106,8 +106,8 @@ def _arithmetic(at, what):
     def total(terms, node):
         value = ops.sum(terms)
         if not math.isfinite(value):
-            raise not_finite(f"the {what}", node, value, "a derivative overflows at this point (a second derivative beyond "
-                                                "1e308, or inf - inf)")
+            raise not_finite(f"the {what}", node, value, RangeError, "a derivative overflows at this point (beyond "
+                             "1e308, or inf - inf), at least in the order this method multiplies")
         return value
 
     def partials_of(node):
@@ -120,7 +120,7 @@ def _arithmetic(at, what):
             ) from None
         for partial in partials:
             if not math.isfinite(partial):
-                raise not_finite("a local partial", node, partial, "a derivative overflows at this point")
+                raise not_finite("a local partial", node, partial, DomainError, "a derivative overflows at this point")
         return partials
 
     return total, partials_of

@@ -1,5 +1,9 @@
 """The one exception hierarchy: every error hessian-lab raises on purpose is a HessianLabError."""
 
+import sys
+
+TINY = sys.float_info.min  # the smallest normal float, 2.2e-308: below it a product keeps fewer than 53 bits, or none
+
 
 class HessianLabError(ValueError):
     """Base class of every deliberate hessian-lab error; a ValueError, so plain `except ValueError` also works."""
@@ -11,6 +15,11 @@ class ShapeError(HessianLabError):
 
 class DomainError(HessianLabError):
     """An elementary operation left its domain or produced a non-finite number: log(-1), 1/0, exp(1000)."""
+
+
+class RangeError(DomainError):
+    """A number one method forms in its own order of products left the float range (1e-308 to 1e308) at this point,
+    though f and its Hessian may not: method "rows" multiplies in another order, and "auto" falls back to it."""
 
 
 class TraceError(HessianLabError):

@@ -15,7 +15,8 @@ from typing import Callable
 
 from . import memory
 from .beyond import edge_pushing, taylor
-from .errors import HessianLabError, MemoryLimitError
+from .counting import record_details
+from .errors import HessianLabError, MemoryLimitError, RangeError
 from .fast import kernel, sparse, tape
 from .hessian import hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric
 from .higher import nested_tensor, working_bytes as nested_bytes
@@ -167,6 +168,19 @@ def choose(graph, options):
             raise HessianLabError(f"the default method \"auto\" chose {name!r} here: {error}; name the method "
                                   "the option belongs to, e.g. method='rows'") from None
     return name
+
+
+def run_auto(graph, point, name, options):
+    """auto's Hessian by the method `choose` named; where that method's own order of products leaves the float
+    range (a RangeError: 1e-85 sqrt(1e170 x)), by the rows method, so auto answers wherever rows answers."""
+    try:
+        return METHODS[name].function(graph, point, **options)
+    except RangeError:
+        if name == "rows":
+            raise
+        check_memory(graph, "rows")
+        record_details(fallback="rows")
+        return hessian_rows(graph, point)
 
 
 def check_memory(graph, name, k=2):

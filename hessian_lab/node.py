@@ -179,9 +179,10 @@ def name_of(node):
     return f"node #{node.id}: {to_text(node)}"
 
 
-def not_finite(what, node, value, why):
-    """The one DomainError for a number of a node that is not finite: `the adjoint of node #7: ... is inf, ...`."""
-    return DomainError(f"{what} of {name_of(node)} is {value}, not a finite number: {why}")
+def not_finite(what, node, value, error, why):
+    """The one error (a DomainError or a RangeError) for a number of a node that is not finite:
+    `the adjoint of node #7: ... is inf, ...`."""
+    return error(f"{what} of {name_of(node)} is {value}, not a finite number: {why}")
 
 
 def _operand_text(value):

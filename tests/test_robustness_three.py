@@ -14,6 +14,34 @@ from hessian_lab.ops import PRIMITIVES, Primitive
 ALL_HESSIANS = ["auto", *hl.HESSIAN_METHODS]
 
 
+# 1, 4. Products of f's constants are never folded into a zero or an infinity; a refusal says "at this point".
+
+CONSTANTS = [  # f, x0, H exact, the methods that must answer (the rest may refuse by a RangeError)
+    (lambda x: hl.sqrt(1e-170 * x[0]), 1.0, -2.5e-86, ALL_HESSIANS),  # 1e-170 * 1e-170 underflows to 0
+    (lambda x: hl.sqrt(1e-160 * x[0]), 1.0, -2.5e-81, ALL_HESSIANS),  # ... to a subnormal, 1e-5 off
+    (lambda x: hl.exp(1e-170 * x[0] + 700), 1.0, 1.0142320547350045e-36, ALL_HESSIANS),
+    (lambda x: 1e-300 * hl.sin(1e200 * x[0]), 1e-200, -8.414709848078965e99,  # 1e200 * 1e200 overflows
+     [m for m in ALL_HESSIANS if m != "forward_over_forward"]),  # its tangent d²sin/dx² is -8.4e399 itself
+    (lambda x: hl.tanh(1e160 * x[0]), 1.0, 0.0, ALL_HESSIANS),  # 1e320 times a second partial of 0
+    (lambda x: 1e-85 * hl.sqrt(1e170 * x[0]), 1.0, -0.25, ["auto", "rows", "naive", "symmetric", "hvp"]),
+    (lambda x: 1e85 * hl.sqrt(1e-170 * x[0]), 1.0, -0.25, ["auto", "rows", "naive", "symmetric", "hvp"]),
+]
+
+
+@pytest.mark.parametrize("f, x0, exact, answering", CONSTANTS)
+def test_extreme_constants_give_the_hessian_or_a_range_error_never_a_wrong_number(f, x0, exact, answering):
+    """Each method, and auto on its first three calls of one trace (the kernel from the second on), gives H to
+    round-off; a method whose own order of products leaves the float range says so at this point, not at any."""
+    g = hl.trace(f, 1)
+    for method in ["auto", "auto", *ALL_HESSIANS]:
+        try:
+            H = g.hessian([x0], method=method)[0, 0]
+        except hl.RangeError as error:
+            assert method not in answering and "at this point" in str(error) and "any point" not in str(error)
+            continue
+        assert H == pytest.approx(exact, rel=1e-12, abs=0.0), method
+
+
 # 2. Compiled kernels call the row's own function.
 
 def test_a_row_whose_forward_is_a_numpy_ufunc_gives_the_same_hessian_in_every_method(monkeypatch):

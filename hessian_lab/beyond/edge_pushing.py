@@ -15,13 +15,14 @@ stored once, and only pairs that can be nonzero: second partials that are identi
 skips `0 * g`. That is how the method exploits symmetry and sparsity.
 """
 
+import math
 from collections import defaultdict
 
 import numpy as np
 
 from .. import ops
 from ..counting import record, record_details, record_method
-from ..errors import DomainError
+from ..errors import TINY, DomainError, RangeError
 from ..memory import NODE, dense_bytes
 from ..node import name_of
 from ..second_order import second_order_rule
@@ -48,7 +49,7 @@ def hessian_edge_pushing(graph, point):
     record_method("edge_pushing")
     values = graph.values(point)
     sweep = EdgePushing(graph.output)
-    with np.errstate(all="ignore"):  # overflow is caught below, as a DomainError, not a warning
+    with np.errstate(all="ignore"):  # overflow is caught below, as a RangeError, not a warning
         for node in reversed(graph.nodes):
             if node.args:
                 sweep.eliminate(node, values)
@@ -59,8 +60,12 @@ def hessian_edge_pushing(graph, point):
     for a, row in sweep.edges.items():
         for b, weight in row.items():
             H[index[a], index[b]] = weight
+    if sweep.largest_lost() >= math.log2(TINY):
+        raise RangeError("edge pushing: a second-order weight underflowed below 1e-308 at this point where its term "
+                         "would not, in the order edge pushing multiplies; method='rows' may not")
     if not np.all(np.isfinite(H)):
-        raise DomainError("edge pushing: a second derivative is not a finite number at this point (it overflows)")
+        raise RangeError("edge pushing: a second derivative is not a finite number at this point (it overflows, at least "
+                          "in the order edge pushing multiplies; method='rows' may not)")
     return H
 
 
@@ -70,47 +75,81 @@ class EdgePushing:
     def __init__(self, output):
         self.adjoints = {output: 1.0}
         self.edges = defaultdict(dict)  # W, stored both ways: edges[a][b] is edges[b][a]
+        self.lost = defaultdict(dict)  # log2 of the largest term each edge lost to underflow, stored both ways
         self.pushed = self.created = self.max_live = self.live = 0
 
-    def add(self, a, b, weight):
-        """W{a, b} += weight (one unordered pair; the diagonal once)."""
+    def add(self, a, b, weight, *factors):
+        """W{a, b} += weight * factors (one unordered pair; the diagonal once), multiplied in that order; where the
+        product underflows, the size of the term it lost is remembered (a later partial may bring it back)."""
+        product = weight
+        for factor in factors:
+            product *= factor
+        if abs(product) < TINY and weight != 0 and all(factors):
+            self.lose(a, b, _log2(weight) + sum(_log2(f) for f in factors))
         if b not in self.edges[a]:
             self.live += 1
             self.max_live = max(self.max_live, self.live)
-        total = self.edges[a].get(b, 0.0) + weight
+        total = self.edges[a].get(b, 0.0) + product
         self.edges[a][b] = total
         self.edges[b][a] = total
 
+    def lose(self, a, b, scale):
+        """Remember that W{a, b} lost a term of about 2**scale to underflow (the largest such)."""
+        if scale > self.lost[a].get(b, -math.inf):
+            self.lost[a][b] = self.lost[b][a] = scale
+
     def remove(self, node):
-        """Take node i out of W, returning its edges {p: W{i, p}}."""
-        row = self.edges.pop(node, {})
-        for p in row:
-            if p is not node:
-                del self.edges[p][node]
-        self.live -= len(row)
-        return row
+        """Take node i out of W, returning its edges {p: W{i, p}} and their lost terms {p: log2 size}."""
+        rows = []
+        for table in (self.edges, self.lost):
+            row = table.pop(node, {})
+            for p in row:
+                if p is not node:
+                    del table[p][node]
+            rows.append(row)
+        self.live -= len(rows[0])
+        return rows
+
+    def largest_lost(self):
+        """log2 of the largest term lost to underflow on an edge that is left (-inf if none)."""
+        return max((scale for row in self.lost.values() for scale in row.values()), default=-math.inf)
 
     def eliminate(self, node, values):
-        """Sweep node i: push its edges onto its arguments, create its own, and pass its adjoint on."""
+        """Sweep node i: push its edges onto its arguments, create its own, and pass its adjoint on.
+
+        Each push multiplies the weight first (weight * d_j * d_k, not d_j * d_k * weight): partials of f's
+        constants, such as 1e-170 and 1e200, would underflow or overflow on their own where the weight brings
+        their product back into range; and a product that still underflows is a RangeError, not a lost term.
+        """
         args, first, second = local_derivatives(node, values)
         moving = [(j, dj) for j, dj in zip(args, first) if dj != 0]  # as backprop skips `0 * g`
-        for p, weight in self.remove(node).items():
-            if p is node:
-                for s, (a, da) in enumerate(moving):
-                    for b, db in moving[s:]:
-                        self.add(a, b, da * db * weight)
-                        self.pushed += 1
-            else:
-                for j, dj in moving:
-                    self.add(j, p, (2 if j is p else 1) * dj * weight)
-                    self.pushed += 1
+        edges, lost = self.remove(node)
+        for p, scale in lost.items():  # a lost term moves as its weight would
+            for a, b, factors in _targets(node, p, moving):
+                self.lose(a, b, scale + sum(_log2(f) for f in factors))
+        for p, weight in edges.items():
+            for a, b, factors in _targets(node, p, moving):
+                self.add(a, b, weight, *factors)
+                self.pushed += 1
         adjoint = self.adjoints.pop(node, None)
         if adjoint is not None:
             for (s, t), h in second.items():
-                self.add(args[s], args[t], adjoint * h)
+                self.add(args[s], args[t], adjoint, h)
                 self.created += 1
             for j, dj in moving:
                 self.adjoints[j] = self.adjoints.get(j, 0.0) + adjoint * dj
+
+
+def _targets(node, p, moving):
+    """Where pushing edge {node, p} puts its weight: (a, b, partials it is multiplied by), as `eliminate` pushes."""
+    if p is node:
+        return [(a, b, (da, db)) for s, (a, da) in enumerate(moving) for b, db in moving[s:]]
+    return [(j, p, (dj, 2.0 if j is p else 1.0)) for j, dj in moving]
+
+
+def _log2(number):
+    """log2 |number| of a nonzero float."""
+    return math.log2(abs(number))
 
 
 def local_derivatives(node, values):

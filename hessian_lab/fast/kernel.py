@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import ops
 from ..counting import record, record_details, record_method
-from ..errors import DomainError, HessianLabError
+from ..errors import TINY, DomainError, HessianLabError
 from ..second_order import second_order_rule
 from ..memory import dense_bytes
 from .tape import compiled_bytes, tape_of
@@ -105,11 +105,14 @@ class _Writer:
         The terms were counted when made; the line that writes them is counted instead.
         """
         self.size -= sum(_cost(t) for t in terms)
-        number = sum(t for t in terms if isinstance(t, float))
+        numbers = [t for t in terms if isinstance(t, float)]
+        number = sum(numbers)
         names = [t for t in terms if not isinstance(t, float)]
-        if not names:
+        if not math.isfinite(number):  # constants whose sum overflows are added at run time, where names may cancel them
+            names += [_literal(t) for t in numbers]
+        elif not names:
             return number
-        if number:
+        elif number:
             names.append(_literal(number))
         level = 0
         while len(names) > CHUNK:  # partial sums, named apart at each level (every local is assigned once)
@@ -141,14 +144,14 @@ class _Writer:
 
 
 class _Overflow(DomainError):
-    """A number known while compiling (a product of constant partials) is not finite: at every x, so is H."""
+    """A number of f's own values known while compiling (a constant times a constant of f) is not finite."""
 
 
 def _literal(number):
     """A float as source that reads back to the same float (repr round-trips), in parentheses if negative."""
     if not math.isfinite(number):
-        raise _Overflow("a second derivative is not a finite number at any point: a number fixed by f's constants "
-                        f"(a sum or product of them) is {number} (overflow beyond 1e308)")
+        raise _Overflow(f"f is not a finite number at any point: a product of two of its constants is {number} "
+                        "(overflow beyond 1e308)")
     text = repr(float(number))
     return f"({text})" if text.startswith("-") else text
 
@@ -169,21 +172,45 @@ def _term(source):
 
 
 def _product(*factors):
-    """The product of names and floats, folded: a float if all are floats, else source (None if it is zero)."""
-    number = 1.0
-    names = []
-    for f in factors:
-        if isinstance(f, float):
-            number *= f
-        else:
-            names.append(f)
+    """The product of names and floats, its floats folded: a float if all are floats, else source (None if it is zero).
+
+    The floats fold into one literal only where their product is a normal float. Where it would underflow or
+    overflow (1e-170 * 1e-170), it is kept as normal pieces, written around the names (p1 * w * p2), because a
+    factor known only at run time can bring the product back into range: H of sqrt(1e-170 x) is -2.5e-86.
+    """
+    names = [f for f in factors if not isinstance(f, float)]
+    pieces = _constant_pieces([f for f in factors if isinstance(f, float)])
     if not names:
-        return number
-    if number == 0.0:
+        return pieces[0] if len(pieces) == 1 else " * ".join(_literal(p) for p in pieces)
+    first, rest = pieces[0], [_literal(p) for p in pieces[1:]]
+    if first == 0.0:
         return None
-    if number == -1.0:
+    if first == 1.0 and not rest:
+        return " * ".join(names)
+    if first == -1.0 and not rest:
         return "-" + " * ".join(names)
-    return " * ".join(names if number == 1.0 else [_literal(number)] + names)
+    return " * ".join([_literal(first), *names, *rest])
+
+
+EXPONENT_STEP = 1000  # binary exponent of a piece, at most: within a float's normal range (2^-1022 to 2^1023)
+
+
+def _constant_pieces(numbers):
+    """Floats whose product is that of `numbers`: one float where it is normal (or 0), else a few normal pieces.
+
+    The product is formed as mantissa and binary exponent (math.frexp), so it never leaves the range on the way;
+    each mantissa product rounds as the float product would, so one piece equals the plain product bit for bit.
+    """
+    mantissa, exponent = 1.0, 0
+    for number in numbers:
+        m, e = math.frexp(number)
+        mantissa, carry = math.frexp(mantissa * m)
+        exponent += e + carry
+    if mantissa == 0.0 or -1021 <= exponent <= 1024:
+        return [math.ldexp(mantissa, exponent)]
+    count = -(-abs(exponent) // EXPONENT_STEP)
+    step = int(exponent / count)
+    return [math.ldexp(mantissa, exponent - (count - 1) * step)] + [math.ldexp(1.0, step)] * (count - 1)
 
 
 class Kernel:
@@ -198,6 +225,7 @@ class Kernel:
         adjoint = self._reverse(graph, w, value, partials)
         jacobian = self._jacobians(graph, w, pairs, partials, position)
         upper = {}
+        scales = []  # per weight: |w|, or 0.0 where its factors are nonzero and it underflowed to 0, else 1.0
         for v, rule_pairs in pairs.items():
             for (k, l), s in rule_pairs:
                 weight = _product(adjoint.get(v, 0.0), s)  # a node no partial reaches has adjoint 0
@@ -205,6 +233,8 @@ class Kernel:
                     continue
                 if not isinstance(weight, float):
                     weight = w.let(f"w{v.id}_{k}_{l}", weight)
+                    factors = " and ".join(f for f in (adjoint.get(v), s) if isinstance(f, str))
+                    scales.append(w.term(f"abs({weight}) or (0.0 if {factors} else 1.0)"))
                 for i, Jki in jacobian[v.args[k]].items():
                     for j, Jlj in jacobian[v.args[l]].items():
                         if i <= j:
@@ -216,6 +246,8 @@ class Kernel:
         returned = ", ".join(r if isinstance(r, str) else _literal(r) for r in results)
         w.charge(len(returned))
         probe = w.total("probe", [w.term(f"{name} - {name}") for name in list(w.locals)])
+        smallest = "min(" + ", ".join([*scales, "1.0"]) + ")"
+        w.charge(len(smallest))
         self.guard_keys = list(w.guards)
         guards = ", ".join("(" + ", ".join("(" + ", ".join(column) + ",)" for column in zip(*w.guards[key])) + ",)"
                            for key in self.guard_keys)
@@ -223,7 +255,7 @@ class Kernel:
         self.rows = np.array([i for i, _ in entries], dtype=np.intp)
         self.cols = np.array([j for _, j in entries], dtype=np.intp)
         inputs = ", ".join(f"x{i}" for i in range(self.n))
-        last = f"    return [{returned}], {probe}, ({guards}{',' if guards else ''})"
+        last = f"    return [{returned}], {probe}, ({guards}{',' if guards else ''}), {smallest}"
         source = "\n".join([f"def kernel({inputs}):", *w.lines, last, ""])
         namespace = dict(w.functions)
         exec(compile(source, f"<hessian kernel of a graph with {graph.num_nodes} nodes>", "exec"), namespace)
@@ -251,9 +283,8 @@ class Kernel:
                 if python_operator(v.op) or v.op == "neg":
                     value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
                 else:
-                    terms = [_product(weight, value[a]) for a, weight in form if a.op != "const"]
-                    bias = float(sum(weight * a.param for a, weight in form if a.op == "const"))
-                    value[v] = w.total(f"v{v.id}", [w.term(t) for t in terms if t is not None] + [w.term(bias)])
+                    terms = [_product(weight, value[a] if a.op != "const" else float(a.param)) for a, weight in form]
+                    value[v] = w.total(f"v{v.id}", [w.term(t) for t in terms if t is not None])
                 partials[v] = [(a, weight) for a, weight in form if a.op != "const"]
                 continue
             value[v] = w.let(f"v{v.id}", w.call(v.op, v.param, arguments))
@@ -323,10 +354,12 @@ class Kernel:
         try:
             if self.uses_numpy:
                 with np.errstate(all="ignore"):
-                    entries, probe, guards = self.function(*x.tolist())
+                    entries, probe, guards, smallest = self.function(*x.tolist())
             else:
-                entries, probe, guards = self.function(*x.tolist())
+                entries, probe, guards, smallest = self.function(*x.tolist())
             if not isinstance(probe, float) or not math.isfinite(probe):  # a complex power is no float
+                return None
+            if smallest < TINY:  # a weight v̄ s underflowed: the tape says whether a term was lost
                 return None
             for (op, param), columns in zip(self.guard_keys, guards):
                 if not np.all(ops.call(op, ops.PRIMITIVES[op].domain, [np.array(c) for c in columns], param)):

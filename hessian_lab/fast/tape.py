@@ -18,7 +18,7 @@ from scipy.linalg.blas import dsyrk
 
 from .. import ops
 from ..counting import record, record_method
-from ..errors import DomainError
+from ..errors import TINY, DomainError, RangeError
 from ..memory import FLOAT, dense_bytes
 from ..node import name_of, to_text
 from ..second_order import second_order_rule
@@ -260,8 +260,8 @@ class NonlinearGroup:
         _, second = state[self][1]
         a = A[self.slice]
         for k, l in self.pairs:
-            w = a * second[k][l]  # a is an array, so w is one too
             rows_k, rows_l = self.args[k], self.args[l]
+            w = _weight(a, second[k][l], *(J[self.arg_rows[i]] for i in (k, l) if not self.on_inputs[i]))
             if self.on_inputs[k] and self.on_inputs[l]:
                 if (k, l) in self.on_diagonal:
                     H.diagonal += np.bincount(rows_k, weights=w, minlength=len(H.diagonal))
@@ -290,7 +290,7 @@ class NonlinearGroup:
             rows = _column(p) * AT[self.slice]
             for kk, l in self.pairs:
                 if kk == k:
-                    rows = rows + _column(a * second[k][l]) * T[self.arg_rows[l]]
+                    rows = rows + _column(_weight(a, second[k][l], T[self.arg_rows[l]])) * T[self.arg_rows[l]]
             scatter.add(AT, rows)
 
 
@@ -373,11 +373,35 @@ def _as_slice(idx):
 
 
 def _finite(result):
-    """result, if every entry is finite; else a DomainError (a second derivative overflows at this point)."""
+    """result, if every entry is finite; else a RangeError (a second derivative overflows at this point)."""
     if not np.all(np.isfinite(result)):
-        raise DomainError("a second derivative is not a finite number at this point (it overflows beyond 1e308, "
-                          "or is inf - inf)")
+        raise RangeError("a second derivative is not a finite number at this point (it overflows beyond 1e308, "
+                         "or is inf - inf, at least in the order the tape multiplies; method='rows' may not)")
     return result
+
+
+def _weight(adjoint, second, *jacobians):
+    """v̄ s_kl, the weight of a term v̄ s_kl J_k J_l; a RangeError where it underflows though the term would not.
+
+    1e-85 sqrt(1e170 x) at 1 has v̄ s = -2.5e-341, lost to 0, and J = 1e170 would bring the term back to -0.25.
+    A weight that underflows where the whole term does too (1e-300 x0 sin(x1) at 1e-300) is simply 0. The
+    rows of J (or of tangents) are read only when some weight underflows.
+    """
+    w = adjoint * second
+    small = np.abs(w) < TINY
+    if not np.any(small):
+        return w
+    with np.errstate(all="ignore"):
+        lost = small & (adjoint != 0) & (second != 0)
+        if np.any(lost):
+            scale = np.log2(np.abs(adjoint)) + np.log2(np.abs(second))
+            for rows in jacobians:
+                scale = scale + (np.log2(np.max(np.abs(rows), axis=1)) if np.ndim(rows) == 2 else 0.0)
+            if np.any(lost & (scale >= np.log2(TINY))):
+                raise RangeError("a second-order weight (adjoint times second partial) underflows below 1e-308 at "
+                                 "this point, where its term would not, in the order the tape multiplies; "
+                                 "method='rows' may not")
+    return w
 
 
 def _column(x):
