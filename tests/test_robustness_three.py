@@ -4,6 +4,9 @@ Silent wrong answers (folded constants, a row's own function in compiled kernels
 refusals, hangs, a memory model within 2x of the truth, and no raw error or warning from inside the engine.
 """
 
+import math
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -88,3 +91,49 @@ def test_the_hessian_operator_leaves_the_callers_array_writable():
     op = hl.hessian_operator(lambda x: x[0] * x[1] ** 2, x0)
     x0[0] = 5.0
     assert op.x[0] == 1.0 and not op.x.flags.writeable
+
+
+# 5. Taylor mode's interpolation is bounded, or refused by name before it starts.
+
+def test_taylor_interpolation_computes_one_gamma_per_sorted_pattern():
+    """n = 6, k = 6 combines 25,493 pairs (i, j), but γ is computed once per i sorted on its support (946 values;
+    one per i as written would be 2,668, and one per pair 25,493)."""
+    from hessian_lab.beyond import taylor
+
+    f = lambda x: hl.sin(x[0] + x[1] * x[2]) * hl.exp(x[3] * x[4] - x[5])  # noqa: E731
+    x0 = np.linspace(0.1, 0.6, 6)
+    taylor.gamma.cache_clear()
+    T = hl.derivative_tensor(f, x0, 6, method="taylor")
+    assert taylor.gamma.cache_info().misses < 1_000
+    assert taylor.interpolation_pairs(6, 6) == 25_493 == sum(
+        math.comb(6 + np.count_nonzero(i) - 1, 6) for i in taylor.multi_indices(6, 6))
+    nested = hl.derivative_tensor(f, x0, 6)
+    assert np.max(np.abs(T - nested)) <= 1e-12 * np.max(np.abs(nested))
+
+
+def test_taylor_mode_past_its_bound_is_refused_by_name_before_any_sweep(monkeypatch):
+    """n = 9, k = 7 would combine 1.2 million pairs: refused at once, naming the method that answers instead."""
+    from hessian_lab.beyond import taylor
+
+    monkeypatch.setattr(taylor, "TaylorSweep", None)  # a sweep started would raise a TypeError
+    with pytest.raises(hl.HessianLabError, match="combines 1,434,141 pairs .* use method='nested'"):
+        hl.derivative_tensor(lambda x: hl.exp(sum(x)), np.zeros(9), 7, method="taylor")
+
+
+# 3. The README states what Taylor mode and nesting promise, with the numbers they give.
+
+def test_the_readme_states_taylor_and_nesting_as_they_behave():
+    """(x0 + 1e-100 x1) / x0: nesting finds the mixed entries, Taylor mode loses them to 0, and every method loses
+    ∂²/∂x0² (6.4e-101) to cancellation; the README's floating-point section quotes exactly these numbers."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    f = lambda x: (x[0] + 1e-100 * x[1]) / x[0]  # noqa: E731
+    x0 = [1.3, 0.7]
+    for k, mixed in [(2, -5.9e-101), (3, 9.1e-101)]:
+        nested = hl.derivative_tensor(f, x0, k)
+        assert nested[(0,) * (k - 1) + (1,)] == pytest.approx(mixed, rel=1e-2) and f"{mixed:.2g}" in readme
+        assert not hl.derivative_tensor(f, x0, k, method="taylor").any()
+    exact = 2e-100 * x0[1] / x0[0] ** 3
+    assert f"{exact:.2g}" in readme and "(1.3, 0.7)" in readme
+    for method in ALL_HESSIANS:
+        assert hl.hessian(f, x0, method=method)[0, 0] == 0.0
+    assert "exact entry by entry" not in readme.replace("not exact entry by entry", "")

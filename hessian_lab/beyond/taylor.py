@@ -27,7 +27,7 @@ import numpy as np
 from .. import ops
 from ..counting import record, record_details, record_method
 from ..second_order import second_order_rule
-from ..errors import DomainError
+from ..errors import DomainError, HessianLabError
 from ..higher import fill_symmetric
 from ..memory import FLOAT, dense_bytes
 from ..node import Node, name_of, topological_order
@@ -43,11 +43,19 @@ def taylor_tensor(graph, point, k):
     and directions): a Cauchy product of two degree-k series makes (k+1)(k+2)/2 of them, so the cost
     per node and direction grows like k², where nesting gradient graphs grows by about 3x per order.
     """
+    pairs = interpolation_pairs(graph.n, k)
+    if pairs > MAX_PAIRS:
+        raise HessianLabError(f"Taylor mode's interpolation for n = {graph.n}, k = {k} combines {pairs:,} pairs (i, j), "
+                              f"about 5 s a million, and is refused past {MAX_PAIRS:,}: use method='nested', which "
+                              "grows by a constant factor per order")
     record_method("taylor")
     sweep = TaylorSweep(graph.n, k)
     tensor = sweep.tensor(graph, point)
     record_details(k=k, directions=len(sweep.directions), taylor_degree=k, coefficient_ops=sweep.products)
     return tensor
+
+
+MAX_PAIRS = 1_000_000  # (i, j) pairs of the interpolation, about 5 s: n = 8 at k = 7 has 623,576, n = 9 at k = 7 1.2 million
 
 
 def working_bytes(graph, k, pattern_nnz=None):
@@ -155,18 +163,34 @@ class TaylorSweep:
         return (weights * a[:, lo:hi + 1] * b[:, j - hi:j - lo + 1][:, ::-1]).sum(axis=1)
 
     def interpolate(self, last):
-        """The tensor from the k-th Taylor coefficients `last` (one per direction), by the γ_ij of GUW (2000)."""
+        """The tensor from the k-th Taylor coefficients `last` (one per direction), by the γ_ij of GUW (2000).
+
+        γ is unchanged when i and j are permuted alike, so it is computed for i sorted on its support: one
+        table per partition of k (15 for k = 7), not one per multi-index (3,432 at n = 8).
+        """
         position = {tuple(j): col for col, j in enumerate(self.directions)}
+        weights = {}  # γ rounded once to a float, per (sorted i, j)
         tensor = np.zeros((self.n,) * self.k)
         for i in self.directions:
             support = np.flatnonzero(i)
+            order = np.argsort(i[support], kind="stable")
+            pattern = tuple(i[support][order].tolist())
             entry = 0.0
             for sub in compositions(self.k, len(support)):
                 j = np.zeros(self.n, dtype=int)
                 j[support] = sub
-                entry += float(gamma(tuple(i[support].tolist()), sub)) * last[position[tuple(j)]]
+                key = (pattern, tuple(sub[o] for o in order))
+                if key not in weights:
+                    weights[key] = float(gamma(*key))
+                entry += weights[key] * last[position[tuple(j)]]
             tensor[tuple(np.repeat(np.arange(self.n), i))] = entry
         return fill_symmetric(tensor)
+
+
+def interpolation_pairs(n, k):
+    """The (i, j) pairs Taylor mode's interpolation combines: Σ over the support size s of the i with that support
+    (C(n, s) C(k-1, s-1)) times the j on it (C(k+s-1, s-1)); its time is about 2 µs a pair."""
+    return sum(math.comb(n, s) * math.comb(k - 1, s - 1) * math.comb(k + s - 1, s - 1) for s in range(1, min(n, k) + 1))
 
 
 def compositions(total, parts):
@@ -175,31 +199,27 @@ def compositions(total, parts):
         yield tuple(np.bincount(bars, minlength=parts).tolist())
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2**16)  # a pure function's values: the (sorted i, j) of every k up to 8 fit
 def gamma(i, j):
-    """γ_ij of Griewank, Utke and Walther (2000), exactly, for |i| = |j| = d (i, j restricted to supp(i)).
+    """γ_ij of Griewank, Utke and Walther (2000), exactly (a sum of whole numbers over one denominator), for
+    |i| = |j| = d (i, j restricted to supp(i)).
 
     γ_ij = Σ_{0<l≤i} (-1)^{|i-l|} C(i, l) C(d l/|l|, j) (|l|/d)^d; γ_ij = 0 unless supp(j) ⊆ supp(i), so the
-    caller passes only those j, and only the entries of i and j on supp(i).
+    caller passes only those j, and only the entries of i and j on supp(i). Writing C(d l_p/|l|, j_p) as
+    Π_{q<j_p} (d l_p - q|l|) / (|l|^j_p j_p!), the powers of |l| cancel against (|l|/d)^d, so
+    γ_ij = Σ_l (-1)^{|i-l|} C(i, l) Π_p Π_{q<j_p} (d l_p - q|l|) / (d^d Π_p j_p!): a sum of whole numbers.
     """
     d = sum(i)
-    total = Fraction(0)
+    total = 0
     for l in itertools.product(*(range(ip + 1) for ip in i)):
         size = sum(l)
         if size == 0:
             continue
-        term = Fraction((-1) ** (d - size) * math.prod(math.comb(ip, lp) for ip, lp in zip(i, l)))
+        term = (-1) ** (d - size) * math.prod(math.comb(ip, lp) for ip, lp in zip(i, l))
         for lp, jp in zip(l, j):
-            term *= general_binomial(Fraction(d * lp, size), jp)
-        total += term * Fraction(size, d) ** d
-    return total
-
-
-def general_binomial(r, b):
-    """C(r, b) = r (r-1) ... (r-b+1) / b! for a rational r and a whole b >= 0."""
-    return math.prod((r - q for q in range(b)), start=Fraction(1)) / math.factorial(b)
-
-
+            term *= math.prod(d * lp - q * size for q in range(jp))
+        total += term
+    return Fraction(total, d ** d * math.prod(math.factorial(jp) for jp in j))
 
 
 def partials_template(op, param, arity):
