@@ -5,6 +5,9 @@ refusals, hangs, a memory model within 2x of the truth, and no raw error or warn
 """
 
 import math
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -154,3 +157,32 @@ def test_a_kernel_of_tiny_constants_is_refused_after_a_bounded_number_of_product
     g = hl.trace(lambda x: (lambda u: hl.sum([hl.sin(u + k) for k in range(40)]))(hl.dot(c, x)), n)
     assert not kernel.has_kernel(g)
     assert 0 < len(made) < kernel.MAX_SOURCE // 4 < 40 * n * n // 2
+
+
+# 9. A user's warning filter never turns into a raw exception from inside the engine.
+
+def test_under_w_error_the_engine_raises_only_its_own_errors():
+    """`python -W error`: a fractional power of a negative base in the kernel (numpy's ComplexWarning once), and a
+    tape whose merged constants overflow ("overflow in scalar multiply" once) give named errors or answers."""
+    code = textwrap.dedent("""
+        import numpy as np, hessian_lab as hl
+        cases = [(lambda x: hl.tanh(hl.softplus(x[0] ** 0.25)), [-1.0]),
+                 (lambda x: 1e-300 * hl.sin(hl.dot(np.array([1e200]), [1e200 * x[0]])), [1e-300]),
+                 (lambda x: hl.log(hl.dot(np.array([1e-170]), [1e-170 * x[0]])) * x[1], [1e100, 2.0])]
+        for f, x0 in cases:
+            g = hl.trace(f, len(x0))
+            for method in ["auto", "auto", "auto", *hl.HESSIAN_METHODS]:
+                try:
+                    g.hessian(x0, method=method)
+                except hl.HessianLabError as error:
+                    print("named:", type(error).__name__)
+            for call in (g.gradient, g.value, g.sparse_hessian, lambda x: g.hvp(x, np.ones(len(x)))):
+                try:
+                    call(x0)
+                except hl.HessianLabError as error:
+                    print("named:", type(error).__name__)
+        print("done")
+    """)
+    run = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.endswith("done\n"), run.stderr[-2000:]
+    assert "named: DomainError" in run.stdout and "named: RangeError" in run.stdout

@@ -122,10 +122,15 @@ class _Writer:
         return self.let(name, " + ".join(names))
 
     def call(self, op, param, arguments):
-        """The source of op(arguments): an operator, a math function, or the row's own forward."""
+        """The source of op(arguments): an operator, the row's function of one float, or its own forward."""
         operator = python_operator(op)
-        if operator:
-            return f"{_group(arguments[0])} {operator} {_group(arguments[1] if op != 'powc' else _literal(param))}"
+        row = ops.PRIMITIVES[op]
+        if op == "powc":  # its exponent is its parameter
+            arguments = [*arguments, _literal(param)]
+        # ** of a negative base and a fractional exponent makes a complex number (numpy then warns); the row's
+        # scalar function (math.pow) raises instead. A whole exponent stays the operator.
+        if operator and (row.scalar is None or op == "powc" and float(param).is_integer()):
+            return f"{_group(arguments[0])} {operator} {_group(arguments[1])}"
         if op == "neg":
             return f"-{_group(arguments[0])}"
         if op == "sum":
@@ -134,11 +139,11 @@ class _Writer:
             return " + ".join(f"{_literal(c)} * {_group(a)}" for c, a in zip(param, arguments))
         # The row's function of one float (math.sin is 20x faster than np.sin on a float), else its own forward,
         # under a name of ours (the op's name is table text, not ours).
-        scalar = ops.PRIMITIVES[op].scalar
+        scalar, key = row.scalar, (op, None)
         if scalar is None:
             self.uses_numpy = True
-            scalar = lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p)  # noqa: E731
-        name = self.row_names.setdefault((op, param), f"row_{len(self.row_names)}")
+            scalar, key = lambda *a, op=op, p=param: ops.call(op, ops.PRIMITIVES[op].forward, a, p), (op, param)  # noqa: E731
+        name = self.row_names.setdefault(key, f"row_{len(self.row_names)}")
         self.functions[name] = scalar
         return f"{name}({', '.join(arguments)})"
 

@@ -10,6 +10,7 @@ Compiling does three things to f's graph, none of which changes a derivative:
 The per-node reference engine stays the readable definition; this tape must agree with it to round-off.
 """
 
+import sys
 from collections import Counter
 
 import numpy as np
@@ -44,20 +45,30 @@ def _affine_forms(graph):
             continue
         terms, bias = _adopt(form, merged, pending)
         for a, w in form:
+            w = float(w)  # a dot's coefficient is a numpy scalar, which warns where a product overflows
             if a.op == "const":
                 bias += w * a.param
-            elif a in merged:
+            elif a in merged and _folds(w, pending[a]):
                 inner, inner_bias = pending.pop(a)
                 bias += w * inner_bias
                 for u, wu in inner.items():
                     terms[u] = terms.get(u, 0.0) + w * wu
             else:
+                if a in merged:  # kept as a node of its own, just before its one user (1e-170 * (1e-170 * x))
+                    emitted[a] = pending.pop(a)
                 terms[a] = terms.get(a, 0.0) + w
         if v in merged:
             pending[v] = (terms, bias)
         else:
             emitted[v] = (terms, bias)
     return emitted
+
+
+def _folds(w, form):
+    """Whether w times each weight and the bias of a merged form stays a normal float (or is 0): products of f's
+    constants that would underflow or overflow (1e-170 * 1e-170) are not folded, as in the kernel."""
+    terms, bias = form
+    return w == 0.0 or all(TINY <= abs(w * u) <= sys.float_info.max for u in [*terms.values(), bias] if u != 0.0)
 
 
 def _adopt(form, merged, pending):
