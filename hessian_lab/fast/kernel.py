@@ -148,15 +148,10 @@ class _Writer:
         return f"{name}({', '.join(arguments)})"
 
 
-class _Overflow(DomainError):
-    """A number of f's own values known while compiling (a constant times a constant of f) is not finite."""
-
-
 def _literal(number):
     """A float as source that reads back to the same float (repr round-trips), in parentheses if negative."""
-    if not math.isfinite(number):
-        raise _Overflow(f"f is not a finite number at any point: a product of two of its constants is {number} "
-                        "(overflow beyond 1e308)")
+    if not math.isfinite(number):  # never written as `inf`: every number the writer folds is kept normal
+        raise DomainError(f"a number fixed by f's constants is {number}, beyond the float range")
     text = repr(float(number))
     return f"({text})" if text.startswith("-") else text
 
@@ -399,16 +394,14 @@ def _kernel_or_reason(graph):
 
 
 def _build(graph):
-    """A Kernel, or the error that says why there is none (kept, so the attempt is made once): TooLarge, or a
-    DomainError where a constant factor of H overflows (then every method raises one, at every point)."""
+    """A Kernel, or the error that says why there is none (kept, so the attempt is made once): TooLarge, or the
+    DomainError of a number fixed by f's constants that is not finite."""
     if (graph.num_nodes - graph.n) * SHORTEST_LINE > MAX_SOURCE:  # refused without writing a line
         return _too_large(f"f's graph alone, {graph.num_nodes:,} nodes, needs more")
     try:
         return Kernel(graph)
-    except TooLarge as error:
+    except (TooLarge, DomainError) as error:
         return error
-    except _Overflow as error:
-        return DomainError(str(error))
 
 
 def working_bytes(graph, k=2, pattern_nnz=None):
