@@ -152,3 +152,19 @@ def test_division_by_a_constant_zero_is_the_domain_error_of_div(method):
     """x / 0.0 stays a division (it is not affine with weight 1/0), so every method names div's domain."""
     with pytest.raises(hl.DomainError, match="nonzero divisor"):
         hl.hessian(lambda x: x[0] / 0.0 + x[1] ** 2, [1.0, 2.0], method=method)
+
+
+@pytest.mark.parametrize("f, n", [
+    (lambda x: (x[0] + 2 * x[1] - 7) ** 2 + (2 * x[0] + x[1] - 5) ** 2, 2),  # constant H: no weight is computed
+    (lambda x: (x[0] ** 2 + x[1] - 11) ** 2 + (x[0] + x[1] ** 2 - 7) ** 2, 2),  # one weight
+    (lambda x: hl.sum([hl.tanh(x[i] * x[(i + 1) % 5]) + hl.sin(x[i]) for i in range(5)]), 5),
+    (lambda x: hl.log(hl.exp(x[0]) + hl.exp(2 * x[1]) + hl.exp(x[2] - x[0])) + x[0] ** 0.5, 3),
+])
+def test_the_kernel_answers_ordinary_points_itself_without_the_tape(f, n):
+    """At ordinary points the kernel's own call answers (no fallback to the tape), from auto's second call on."""
+    g = hl.trace(f, n)
+    x0 = np.linspace(0.3, 0.9, n)
+    g.hessian(x0)
+    H, stats = g.hessian(x0, return_stats=True)
+    assert stats["method"] == "kernel" and "fallback" not in stats
+    assert np.allclose(H, g.hessian(x0, method="rows"), rtol=1e-12, atol=1e-12)

@@ -246,7 +246,7 @@ class Kernel:
         returned = ", ".join(r if isinstance(r, str) else _literal(r) for r in results)
         w.charge(len(returned))
         probe = w.total("probe", [w.term(f"{name} - {name}") for name in list(w.locals)])
-        smallest = "min(" + ", ".join([*scales, "1.0"]) + ")"
+        smallest = f"min({', '.join(scales)}, 1.0)" if scales else "1.0"
         w.charge(len(smallest))
         self.guard_keys = list(w.guards)
         guards = ", ".join("(" + ", ".join("(" + ", ".join(column) + ",)" for column in zip(*w.guards[key])) + ",)"
