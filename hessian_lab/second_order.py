@@ -26,6 +26,8 @@ class SecondOrderRule:
         nodes = topological_order(templates)
         self.constants = {v: v.param for v in nodes if v.op == "const"}
         self.order = [v for v in nodes if v.op not in ("input", "const") and v is not self.output]
+        needed = set(topological_order([p for p in self.first if isinstance(p, Node)]))
+        self.first_order = [v for v in self.order if v in needed]  # the nodes first partials alone need, in order
 
     def structural_second(self):
         """Pairs (k, l) whose second partial is not identically zero: where the op is nonlinear."""

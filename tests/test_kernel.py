@@ -10,7 +10,9 @@ import pytest
 import hessian_lab as hl
 from hessian_lab.families import banded_chain, benchmark_point, logsumexp_quad, rosenbrock
 from hessian_lab.fast import kernel
-from hessian_lab.fast.kernel import MAX_SOURCE, TooLarge, kernel_of
+from hessian_lab.fast import source
+from hessian_lab.fast.kernel import kernel_of
+from hessian_lab.fast.source import MAX_SOURCE, TooLarge
 
 
 @pytest.mark.parametrize("family", [rosenbrock, banded_chain, logsumexp_quad])
@@ -85,8 +87,8 @@ def test_generated_source_holds_only_the_engines_names_and_numbers():
     """Text a user typed never reaches the source: parsed functions compile to our locals, floats and the table's functions."""
     f, names = hl.parse("sin(x1) * exp(x2) + log(x1 + 3) / sqrt(x2 ^ 2 + 1) + tanh(relu(x1)) + abs(x2)")
     g = hl.trace(f, len(names))
-    source = kernel_of(g).source
-    tree = ast.parse(source)
+    text = kernel_of(g).source
+    tree = ast.parse(text)
     allowed_calls = {r"row_\d+", "abs", "min"}  # the table's functions; abs and min measure the smallest weight
     for node in ast.walk(tree):
         assert isinstance(node, (ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Assign, ast.Return, ast.Tuple,
@@ -101,12 +103,12 @@ def test_generated_source_holds_only_the_engines_names_and_numbers():
 
 def test_long_sums_are_split_into_partial_sums_each_assigned_once(monkeypatch):
     """A sum of 5,000 terms nests two levels of partial sums; every local is assigned once, and the value is exact."""
-    monkeypatch.setattr(kernel, "MAX_SOURCE", 10**6)  # a long kernel on purpose: the chunking is what is tested
+    monkeypatch.setattr(source, "MAX_SOURCE", 10**6)  # a long kernel on purpose: the chunking is what is tested
     n = 5000
     g = hl.trace(lambda x: hl.sin(x[0]) * hl.sum(list(x)), n)
     x0 = np.linspace(-1, 1, n)
-    source = kernel_of(g).source
-    assigned = re.findall(r"^    (\w+) =", source, flags=re.M)
+    text = kernel_of(g).source
+    assigned = re.findall(r"^    (\w+) =", text, flags=re.M)
     assert len(assigned) == len(set(assigned)) and any("_s1_" in name for name in assigned)
     assert np.allclose(g.hessian(x0, method="kernel"), g.hessian(x0, method="tape"), rtol=1e-12, atol=1e-12)
 
@@ -137,8 +139,8 @@ def test_a_kernel_too_long_is_refused_while_it_is_written(monkeypatch):
     """sin(Σx) at n = 2000 has n²/2 Hessian terms: the kernel stops at MAX_SOURCE, after a small share of them."""
     n = 2000
     made = []
-    original = kernel._Writer.term
-    monkeypatch.setattr(kernel._Writer, "term", lambda self, product: made.append(1) or original(self, product))
+    original = source.Writer.term
+    monkeypatch.setattr(source.Writer, "term", lambda self, product: made.append(1) or original(self, product))
     g = hl.trace(lambda x: hl.sin(hl.sum(list(x))), n)
     with pytest.raises(TooLarge):
         g.hessian(np.linspace(-1, 1, n), method="kernel")

@@ -20,7 +20,7 @@ import pytest
 
 import hessian_lab as hl
 from hessian_lab import ops
-from hessian_lab.fast import kernel
+from hessian_lab.fast import kernel, source
 
 counting = importlib.import_module("hessian_lab.counting")  # hl.counting, the context manager, shadows the module
 
@@ -162,7 +162,7 @@ def test_a_dense_tensor_that_would_not_fit_is_refused_before_any_derivative_work
 class Interrupt:
     """Count the engine's elementary steps (values, local partials, a kernel's lines and calls); Ctrl-C at step `at`."""
 
-    STEPS = [(ops, "evaluate_op"), (ops, "local_partials"), (kernel._Writer, "let"), (kernel.Kernel, "hessian_at")]
+    STEPS = [(ops, "evaluate_op"), (ops, "local_partials"), (source.Writer, "let"), (kernel.Kernel, "hessian_at")]
 
     def __init__(self, monkeypatch, at=None):
         self.calls = 0

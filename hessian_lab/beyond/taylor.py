@@ -30,7 +30,7 @@ from ..second_order import second_order_rule
 from ..errors import DomainError, HessianLabError
 from ..higher import fill_symmetric
 from ..memory import FLOAT, dense_bytes
-from ..node import Node, name_of, topological_order
+from ..node import Node, name_of
 
 
 def taylor_tensor(graph, point, k):
@@ -226,14 +226,7 @@ def partials_template(op, param, arity):
     """An op's first partials as a template graph on fresh inputs a_k and output y (its SecondOrderRule's), and
     the nodes to evaluate for them, in order: for the rows of the table with no series rule of their own."""
     rule = second_order_rule(op, param, arity)
-    return rule, _template_order(rule)
-
-
-@lru_cache(maxsize=256)
-def _template_order(rule):
-    """The nodes of a rule's first-partial templates to evaluate, in order (cached per rule, hence per row)."""
-    nodes = topological_order([p for p in rule.first if isinstance(p, Node)])
-    return [t for t in nodes if t.op not in ("input", "const") and t is not rule.output]
+    return rule, rule.first_order
 
 
 def call_forward(op, args, param):
