@@ -16,7 +16,7 @@ from typing import Callable
 from . import memory
 from .beyond import edge_pushing, taylor
 from .counting import record_details
-from .errors import HessianLabError, MemoryLimitError, RangeError
+from .errors import DomainError, HessianLabError, MemoryLimitError, RangeError
 from .fast import kernel, sparse, tape
 from .hessian import hessian_by_hvp, hessian_forward_over_forward, hessian_naive, hessian_rows, hessian_symmetric
 from .higher import nested_tensor, working_bytes as nested_bytes
@@ -172,15 +172,19 @@ def choose(graph, options):
 
 def run_auto(graph, point, name, options):
     """auto's Hessian by the method `choose` named; where that method's own order of products leaves the float
-    range (a RangeError: 1e-85 sqrt(1e170 x)), by the rows method, so auto answers wherever rows answers."""
+    range (a RangeError: 1e-85 sqrt(1e170 x)), by the rows method, so auto answers wherever rows answers. Where
+    rows cannot either, the first error stands: it names f's node, where rows' would name a node of G."""
     try:
         return METHODS[name].function(graph, point, **options)
-    except RangeError:
+    except RangeError as first:
         if name == "rows":
             raise
         check_memory(graph, "rows")
         record_details(fallback="rows")
-        return hessian_rows(graph, point)
+        try:
+            return hessian_rows(graph, point)
+        except DomainError:
+            raise first from None
 
 
 def check_memory(graph, name, k=2):

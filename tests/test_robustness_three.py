@@ -31,6 +31,11 @@ CONSTANTS = [  # f, x0, H exact, the methods that must answer (the rest may refu
     (lambda x: hl.tanh(1e160 * x[0]), 1.0, 0.0, ALL_HESSIANS),  # 1e320 times a second partial of 0
     (lambda x: 1e-85 * hl.sqrt(1e170 * x[0]), 1.0, -0.25, ["auto", "rows", "naive", "symmetric", "hvp"]),
     (lambda x: 1e85 * hl.sqrt(1e-170 * x[0]), 1.0, -0.25, ["auto", "rows", "naive", "symmetric", "hvp"]),
+    # a weight of two constants whose product overflows (it once wrote invalid source), and a local second partial
+    # that overflows (∂²√u/∂u² at u = 5.7e-222), which only rows & co. never form
+    (lambda x: 1e308 * (1e-10 * x[0]) ** 2, 1.0, 2e288, ["auto", "rows", "naive", "symmetric", "hvp"]),
+    (lambda x: hl.sqrt(1e-100 * x[0]), 5.7e-122, -0.25e-50 * 5.7e-122 ** -1.5,
+     ["auto", "rows", "naive", "symmetric", "forward_over_forward", "hvp"]),
 ]
 
 

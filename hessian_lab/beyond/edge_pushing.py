@@ -172,8 +172,8 @@ def local_derivatives(node, values):
         try:
             partials, hessian = rule.evaluate([values[a] for a in node.args], values[node])
         except DomainError as error:
-            raise DomainError(f"a derivative of {node.op} is not a finite number at {name_of(node)} "
-                              f"({error})") from None
+            raise RangeError(f"a derivative of {node.op} is not a finite number at {name_of(node)} at this point "
+                             f"({error}); method='rows' may not form it") from None
         nonlinear = [(p, q) for p, q in rule.structural_second() if p <= q]
     first = [0.0] * len(args)
     for arg, partial in zip(node.args, partials):

@@ -35,16 +35,18 @@ class Kernel:
         adjoint = write_reverse(graph, w, value, partials)
         jacobian = self._jacobians(graph, w, pairs, partials, position)
         upper = {}
-        scales = []  # per weight: |w|, or 0.0 where its factors are nonzero and it underflowed to 0, else 1.0
+        scales = {}  # per weight multiplied at run time: |w|, or 0.0 where it underflowed to 0 from nonzero factors
         for v, rule_pairs in pairs.items():
             for (k, l), s in rule_pairs:
-                weight = product(adjoint.get(v, 0.0), s)  # a node no partial reaches has adjoint 0
+                a = adjoint.get(v, 0.0)  # a node no partial reaches has adjoint 0
+                weight = product(a, s)
                 if weight is None:
                     continue
                 if not isinstance(weight, float):
                     weight = w.let(f"w{v.id}_{k}_{l}", weight)
-                    factors = " and ".join(f for f in (adjoint.get(v), s) if isinstance(f, str))
-                    scales.append(w.term(f"abs({weight}) or (0.0 if {factors} else 1.0)"))
+                    if a not in (1.0, -1.0) and s not in (1.0, -1.0) and weight not in scales:  # a product was made
+                        factors = " and ".join(f for f in (a, s) if isinstance(f, str)) or "1.0"
+                        scales[weight] = w.term(f"abs({weight}) or (0.0 if {factors} else 1.0)")
                 for i, Jki in jacobian[v.args[k]].items():
                     for j, Jlj in jacobian[v.args[l]].items():
                         if i <= j:
@@ -54,7 +56,7 @@ class Kernel:
         entries = sorted(upper)
         results = [w.total(f"h{i}_{j}", upper[i, j]) for i, j in entries]
         returned = ", ".join(r if isinstance(r, str) else literal(r) for r in results)
-        smallest = f"min({', '.join(scales)}, 1.0)" if scales else "1.0"
+        smallest = f"min({', '.join(scales.values())}, 1.0)" if scales else "1.0"
         self.compiled = Compiled(graph, w, f"([{returned}], {smallest})", "hessian")
         self.statements, self.source = self.compiled.statements, self.compiled.source
         self.rows = np.array([i for i, _ in entries], dtype=np.intp)
@@ -132,6 +134,9 @@ def _build(graph):
         return Kernel(graph)
     except (TooLarge, DomainError) as error:
         return error
+    except (SyntaxError, RecursionError) as error:  # a writer's mistake must not reach the user: the tape answers
+        return HessianLabError(f"method 'kernel' could not compile this Hessian ({type(error).__name__}: {error}); "
+                               "use method='tape'")
 
 
 def working_bytes(graph, k=2, pattern_nnz=None):

@@ -227,7 +227,8 @@ class NonlinearGroup:
                 raise DomainError(f"{error} (at {name_of(node)})") from None
 
     def partials(self, V, state, second):
-        """Evaluate first (and second) local partials for the whole group; a DomainError names the first failing node."""
+        """Evaluate first (and second) local partials for the whole group; a RangeError names the first node whose
+        local partial is not finite here (∂²√u/∂u² at u = 1e-222 is 1e332), which rows, never forming it, may not meet."""
         args, _ = state[self]
         y = V[self.slice]
         try:
@@ -237,8 +238,8 @@ class NonlinearGroup:
                 try:
                     self.rule.evaluate([a[i] for a in args], y[i], second)
                 except DomainError as error:
-                    raise DomainError(f"a derivative of {self.op} is not a finite number at {name_of(node)} "
-                                      f"({error})") from None
+                    raise RangeError(f"a derivative of {self.op} is not a finite number at {name_of(node)} at this "
+                                     f"point ({error}); method='rows' may not form it") from None
             raise
 
     def tangent(self, T, state):
