@@ -35,6 +35,7 @@ class HessianOperator(LinearOperator):
 
     def _matvec(self, v):
         """One Hessian-vector product at the checked point: a tangent pushed forward through G."""
+        self.check_memory()
         Hv = hvp(self.graph, self.x, np.ravel(v))
         self.products += 1
         return Hv

@@ -30,7 +30,7 @@ from ..counting import record, record_details, record_method
 from ..errors import DomainError, HessianLabError
 from ..second_order import second_order_rule
 from ..memory import dense_bytes
-from .tape import compiled_bytes, tape_of
+from .tape import tape_of
 
 MAX_SOURCE = 200_000  # characters; past this a kernel call is no faster than the sweeps (~0.2 ms), and compiling takes 60 ms
 SHORTEST_LINE = 24  # characters that a node's value takes at least: its line and its term of the probe
@@ -373,10 +373,14 @@ def _build(graph):
         return DomainError(str(error))
 
 
+SOURCE_BYTES = 10  # compiling, per character of source: the text, its syntax tree and code (measured 6 to 14)
+
+
 def working_bytes(graph, k=2, pattern_nnz=None):
-    """Peak bytes of method "kernel": its source, syntax tree and code (bounded by MAX_SOURCE), and the tape it
-    falls back to where a value fails (to name it), and H."""
-    return 64 * MAX_SOURCE + compiled_bytes(graph) + 2 * dense_bytes(graph.n, 2)
+    """Peak bytes of method "kernel": writing and compiling its source (at most MAX_SOURCE characters), unless
+    that was done, and H with its entries."""
+    compiling = 0 if graph.has_cached(KERNEL) else SOURCE_BYTES * MAX_SOURCE
+    return compiling + 2 * dense_bytes(graph.n, 2)
 
 
 def hessian_kernel(graph, point):

@@ -542,14 +542,43 @@ def tape_of(graph):
     return graph.cached("tape", lambda: Tape(graph))
 
 
+COMPILE_EDGE = 160  # compiling, per edge of f: the affine forms' dicts of one float per term, and the groups' weights
+
+
 def compiled_bytes(graph):
-    """The compiled tape's own memory: its slots and groups, and the Jacobian of every slot the dense Hessian keeps."""
-    return graph.num_nodes * 4 * FLOAT + min(FLOAT * graph.num_nodes * graph.n, JACOBIAN_BYTES)
+    """The memory compiling takes: the affine forms and groups, per edge of f (a dot of n terms is n edges); 0 once
+    the tape is built."""
+    return 0 if graph.has_cached("tape") else COMPILE_EDGE * graph.m
+
+
+def slots(graph):
+    """The tape's slots: exactly, once it is compiled; before, f's nodes less the affine nodes merged into their one
+    affine user, and the constants only affine nodes read (an O(m) count that compiles nothing)."""
+    if graph.has_cached("tape"):
+        return tape_of(graph).size
+    affine = {v for v in graph.nodes if v.args and ops.linear_form(v) is not None}
+    uses = Counter(a for v in graph.nodes for a in v.args)
+    affine_uses = Counter(a for v in affine for a in v.args)
+    merged = sum(1 for v in affine if uses[v] == 1 and affine_uses[v] == 1 and v is not graph.output)
+    constants = {a for v in graph.nodes if v.args and v not in affine for a in v.args if a.op == "const"}
+    return graph.n + len(constants) + sum(1 for v in graph.nodes if v.args) - merged
+
+
+def sweep_bytes(graph):
+    """Peak bytes of the dense Hessian's sweeps: the Jacobian of every slot and H with its partial sums (triangle,
+    general terms, their total); where J would pass JACOBIAN_BYTES, the identity's columns and H @ I, and the
+    blocks of directions (tangents, adjoints and their temporaries)."""
+    jacobian = FLOAT * graph.num_nodes * graph.n  # at most; counted exactly where that decides the way
+    if jacobian > JACOBIAN_BYTES:
+        jacobian = FLOAT * slots(graph) * graph.n
+    if jacobian <= JACOBIAN_BYTES:
+        return jacobian + 4 * dense_bytes(graph.n, 2)
+    return 2 * dense_bytes(graph.n, 2) + 4 * BLOCK_BYTES
 
 
 def working_bytes(graph, k=2, pattern_nnz=None):
-    """Peak bytes of method "tape": the compiled tape, and H with the partial sums it is added up from."""
-    return compiled_bytes(graph) + 4 * dense_bytes(graph.n, 2)
+    """Peak bytes of method "tape": compiling (if not yet done), or its sweeps, whichever is larger."""
+    return max(compiled_bytes(graph), sweep_bytes(graph))
 
 
 def hessian_tape(graph, point):
