@@ -20,8 +20,9 @@ class HessianOperator(LinearOperator):
     product per column (exact, and each product shows in hl.counting() as the hvp's own passes and visits).
     """
 
-    def __init__(self, graph, point):
+    def __init__(self, graph, point, check_memory):
         self.graph = graph
+        self.check_memory = check_memory  # called before each product: the public layer's memory check
         self.x = np.array(point, dtype=float)
         self.x.flags.writeable = False
         self.products = 0

@@ -60,3 +60,35 @@ def test_the_hessian_operator_leaves_the_callers_array_writable():
     op = hl.hessian_operator(lambda x: x[0] * x[1] ** 2, x0)
     x0[0] = 5.0
     assert op.x[0] == 1.0 and not op.x.flags.writeable
+
+
+# 8. No path without a memory check.
+
+def test_a_trace_whose_inputs_alone_would_not_fit_is_refused_before_building_them():
+    """hl.trace(f, 3e7) and hl.gradient with 3e7 inputs: refused by name, with the size, before a node is built."""
+    from test_hostile_review import run_capped
+    code, out = run_capped("""
+        for call in (lambda: hl.trace(lambda x: x[0], 30_000_000), lambda: hl.gradient(hl.sum, np.ones(30_000_000))):
+            try:
+                call()
+            except hl.MemoryLimitError as error:
+                print("refused:", error)
+    """, cap_gib=2)
+    assert code == 0 and out.count("refused: tracing f would need about 7.0 GiB for its n = 30000000 input") == 2, out
+
+
+def test_a_hessian_vector_product_and_the_operators_products_are_checked(monkeypatch):
+    """g.hvp on Rosenbrock at n = 30,000 (G about 150 MiB) with 60 MiB left: a MemoryLimitError naming the product,
+    from g.hvp and from every product of the Hessian operator, before G is built."""
+    from hessian_lab import families, memory
+    n = 30_000
+    g = hl.trace(families.rosenbrock(n), n)
+    operator = g.hessian_operator(np.ones(n))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 60 * 2**20)
+    with pytest.raises(hl.MemoryLimitError, match="a Hessian-vector product would need about .* GiB"):
+        g.hvp(np.ones(n), np.ones(n))
+    with pytest.raises(hl.MemoryLimitError, match="a Hessian-vector product"):
+        operator.matvec(np.ones(n))
+    with pytest.raises(hl.MemoryLimitError, match="a gradient would need"):
+        g.gradient(np.ones(n))
+    assert not g.has_cached("G")
