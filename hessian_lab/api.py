@@ -107,6 +107,7 @@ class Graph:
     def gradient(self, x0, return_stats=False):
         """∇f(x0) by one backward pass: O(m)."""
         point = self.point(x0)
+        methods.check_gradient_memory(self)
         return self._run("gradient", lambda: sweeps.gradient(self, point), return_stats)
 
     def hessian(self, x0, method="auto", return_stats=False, **options):
@@ -126,6 +127,7 @@ class Graph:
         """∇²f(x0) v in one forward-over-reverse pass over G: O(m) (Pearlmutter)."""
         direction = tracing.check_vector(v, self.n)
         point = self.point(x0)
+        methods.check_product_memory(self)
         return self._run("hvp", lambda: hessian_vector_product(self, point, direction), return_stats)
 
     def derivative_tensor(self, x0, k, return_stats=False, method="nested", **options):
@@ -144,7 +146,7 @@ class Graph:
 
     def hessian_operator(self, x0):
         """∇²f(x0) as a scipy LinearOperator whose every product is one hvp (for scipy's cg and eigsh); it counts them."""
-        return HessianOperator(self, self.point(x0))
+        return HessianOperator(self, self.point(x0), lambda: methods.check_product_memory(self))
 
     def _run(self, method, compute, return_stats, **extra):
         """compute(), and with return_stats also the report of the exact work it did."""

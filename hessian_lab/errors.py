@@ -1,8 +1,17 @@
 """The one exception hierarchy: every error hessian-lab raises on purpose is a HessianLabError."""
 
+import math
 import sys
 
 TINY = sys.float_info.min  # the smallest normal float, 2.2e-308: below it a product keeps fewer than 53 bits, or none
+MANTISSA_BITS = sys.float_info.mant_dig  # 53: a term 2^53 times smaller than a sum is below its last bit
+
+
+def would_show(lost, entry=0.0):
+    """Whether a term of about 2**lost, lost to underflow, would have shown in an entry of size |entry|: it is a
+    normal number with all its bits (a term near 1e-308 is imprecise in every order) and not below entry's last bit
+    (where the entry is not known, as in a compressed product that mixes entries, 0)."""
+    return lost >= math.log2(TINY) + MANTISSA_BITS and lost > math.log2(max(abs(entry), TINY)) - MANTISSA_BITS
 
 
 class HessianLabError(ValueError):

@@ -20,8 +20,9 @@ class HessianOperator(LinearOperator):
     product per column (exact, and each product shows in hl.counting() as the hvp's own passes and visits).
     """
 
-    def __init__(self, graph, point):
+    def __init__(self, graph, point, check_memory):
         self.graph = graph
+        self.check_memory = check_memory  # called before each product: the public layer's memory check
         self.x = np.array(point, dtype=float)
         self.x.flags.writeable = False
         self.products = 0
@@ -35,6 +36,7 @@ class HessianOperator(LinearOperator):
 
     def _matvec(self, v):
         """One Hessian-vector product at the checked point: a tangent pushed forward through G."""
+        self.check_memory()
         Hv = hvp(self.graph, self.x, np.ravel(v))
         self.products += 1
         return Hv

@@ -45,12 +45,15 @@ GROWTH = 3.0  # how much a nested derivative's graph grows per order at most (me
 CHEAPER = "a lower order k, or method='taylor' for small n"
 
 
+DERIVATIVE_EDGE = 600  # one derivative's graph built at a level, per edge of f: its nodes, and the dicts of the sweep
+
+
 def working_bytes(graph, k, pattern_nnz=None):
-    """Peak bytes of nesting, before it starts: G, the symbolic levels' graphs (C(n+j-2, j-1) derivatives at level
-    j, each about f's size), and the tensor; each next level is checked again as it is built (check_next_level)."""
-    nodes = graph.num_nodes
-    graphs = sum(math.comb(graph.n + j - 2, j - 1) for j in range(1, k)) * nodes * NODE
-    return 4 * nodes * NODE + graphs + dense_bytes(graph.n, k)
+    """Peak bytes of nesting, before it starts: the symbolic levels' graphs (C(n+j-2, j-1) derivatives at level j,
+    each sized by f's edges: an upper bound where derivatives are local, as in a band), and the tensor; each next
+    level is checked again as it is built (check_next_level)."""
+    derivatives = sum(math.comb(graph.n + j - 2, j - 1) for j in range(1, k))
+    return derivatives * DERIVATIVE_EDGE * graph.m + dense_bytes(graph.n, k)
 
 
 def check_next_level(built_nodes, entries_now, entries_next, k):

@@ -18,7 +18,7 @@ FLOAT = 8  # one float64 in an array
 PY_FLOAT = 40  # a Python float and the list or dict slot that holds it
 NODE = 250  # a graph node, its args tuple, and the dict entries of a sweep that hold its value and adjoint
 HEADROOM = 0.8  # the share of the available memory a method may plan to use
-SMALL = 64 * 2**20  # below this, work runs without asking the operating system what is left (a hot path)
+SMALL = 16 * 2**20  # below this, work runs without asking the operating system what is left (a hot path)
 DENSE_LIMIT_BYTES = 2 * 2**30  # the largest dense result any method returns
 MAX_ORDER = 32  # numpy arrays have at most 32 axes on numpy 1.x (64 on 2.x)
 

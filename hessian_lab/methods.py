@@ -48,9 +48,39 @@ def accepted_options(function):
     return tuple(p for p in list(inspect.signature(function).parameters)[2:] if p != "k")
 
 
+G_EDGE = 200  # G, held: about 2 nodes and 4 edges per edge of f (each adjoint·partial term, and the sums of them)
+SWEEP_EDGE = 200  # one numeric sweep over G: G's values at the point and one pass's dicts, per edge of f
+
+
+def gradient_graph_bytes(graph):
+    """G's own memory, sized by f's edges (not its nodes: a dot of n terms is one node and n edges); 0 once G is built."""
+    return 0 if graph.has_cached("G") else G_EDGE * graph.m
+
+
 def through_G(graph, k=2, pattern_nnz=None):
-    """Peak bytes of the methods that sweep G (or tangent graphs of f's size): G's nodes with their values, and H."""
-    return 4 * graph.num_nodes * memory.NODE + 2 * memory.dense_bytes(graph.n, 2)
+    """Peak bytes of the methods that sweep G: G, its values and one pass's working dicts, and H."""
+    return gradient_graph_bytes(graph) + SWEEP_EDGE * graph.m + memory.dense_bytes(graph.n, 2)
+
+
+def symmetric_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of "symmetric": those of rows, the highest input of each node of G (half a sweep's dicts), and H's
+    upper triangle with its mirror."""
+    return through_G(graph) + SWEEP_EDGE * graph.m // 2 + 2 * memory.dense_bytes(graph.n, 2)
+
+
+def tangent_graph_bytes(graph, k=2, pattern_nnz=None):
+    """Peak bytes of forward-over-forward: f's values, one symbolic tangent graph (G's size) and its values, and H."""
+    return 2 * G_EDGE * graph.m + SWEEP_EDGE * graph.m + 2 * memory.dense_bytes(graph.n, 2)
+
+
+def product_bytes(graph):
+    """Peak bytes of one Hessian-vector product: G, and its values and tangents at the point."""
+    return gradient_graph_bytes(graph) + SWEEP_EDGE * graph.m + 2 * memory.dense_bytes(graph.n, 1)
+
+
+def gradient_bytes(graph):
+    """Peak bytes of one numeric gradient: f's values and adjoints, per edge of f."""
+    return SWEEP_EDGE * graph.m
 
 
 FEW_PRODUCTS = "hl.hvp for a few products, or hl.sparse_hessian if H is sparse"
@@ -61,10 +91,10 @@ METHODS = {
     "naive": Method(hessian_naive, HESSIAN, "each entry H[i, j] by its own backward pass over G_i: n² passes, O(n² m)",
                     through_G, "method='rows' (n times fewer visits) or hl.hvp", sweeps_G=True),
     "symmetric": Method(hessian_symmetric, HESSIAN, "rows, computing only j >= i: n passes, fewer visits",
-                        through_G, FEW_PRODUCTS, sweeps_G=True),
+                        symmetric_bytes, FEW_PRODUCTS, sweeps_G=True),
     "forward_over_forward": Method(hessian_forward_over_forward, HESSIAN,
                                    "the fair per-entry baseline: one tangent pass per pair j >= i, n(n+1)/2 passes",
-                                   through_G, FEW_PRODUCTS),
+                                   tangent_graph_bytes, FEW_PRODUCTS),
     "hvp": Method(hessian_by_hvp, HESSIAN, "column j = H eⱼ, forward-over-reverse: n passes", through_G,
                   "hl.hvp for the products you need, not all n of them", sweeps_G=True),
     "edge_pushing": Method(edge_pushing.hessian_edge_pushing, HESSIAN,
@@ -202,6 +232,18 @@ def check_memory(graph, name, k=2):
             raise
         sparse.sparse_plan(graph)
         _check_fits(graph, name, k, sparse.detected_nnz(graph))
+
+
+def check_product_memory(graph):
+    """Refuse a Hessian-vector product before it starts if G and one sweep of it would not fit."""
+    memory.check_fits(product_bytes(graph), "a Hessian-vector product", f"for n = {graph.n}, m = {graph.m}",
+                      "a smaller f, or hl.sparse_hessian if H is sparse (its products sweep a compiled tape)")
+
+
+def check_gradient_memory(graph):
+    """Refuse a numeric gradient before it starts if its values and adjoints would not fit."""
+    memory.check_fits(gradient_bytes(graph), "a gradient", f"for n = {graph.n}, m = {graph.m}",
+                      "a smaller f, or one written with hl.sum and hl.dot (fewer nodes)")
 
 
 def _check_fits(graph, name, k, pattern_nnz):

@@ -10,6 +10,7 @@ import numpy as np
 
 from .backprop import evaluate
 from .errors import BranchError, DomainError, HessianLabError, MemoryLimitError, ShapeError, TraceError
+from .memory import NODE, check_fits
 from .node import Node, current_trace, topological_order
 from .ops import constant
 
@@ -128,6 +129,7 @@ def record(f, n, at=None):
     if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
         raise ShapeError(f"n must be a positive whole number of inputs, not {n!r}")
     n = int(n)
+    check_fits(n * NODE, "tracing f", f"for its n = {n} input nodes alone", "a smaller n")
     tracer = _Tracer(at)
     out_of_memory = False
     token = current_trace.set(tracer)

@@ -120,7 +120,7 @@ def test_taylor_interpolation_computes_one_gamma_per_sorted_pattern():
 
 
 def test_taylor_mode_past_its_bound_is_refused_by_name_before_any_sweep(monkeypatch):
-    """n = 9, k = 7 would combine 1.2 million pairs: refused at once, naming the method that answers instead."""
+    """n = 9, k = 7 would combine 1.4 million pairs: refused at once, naming the method that answers instead."""
     from hessian_lab.beyond import taylor
 
     monkeypatch.setattr(taylor, "TaylorSweep", None)  # a sweep started would raise a TypeError
@@ -192,3 +192,35 @@ def test_under_w_error_the_engine_raises_only_its_own_errors():
     run = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0 and run.stdout.endswith("done\n"), run.stderr[-2000:]
     assert "named: DomainError" in run.stdout and "named: RangeError" in run.stdout
+
+
+# 8. No path without a memory check.
+
+def test_a_trace_whose_inputs_alone_would_not_fit_is_refused_before_building_them():
+    """hl.trace(f, 3e7) and hl.gradient with 3e7 inputs: refused by name, with the size, before a node is built."""
+    from test_hostile_review import run_capped
+    code, out = run_capped("""
+        for call in (lambda: hl.trace(lambda x: x[0], 30_000_000), lambda: hl.gradient(hl.sum, np.ones(30_000_000))):
+            try:
+                call()
+            except hl.MemoryLimitError as error:
+                print("refused:", error)
+    """, cap_gib=2)
+    assert code == 0 and out.count("refused: tracing f would need about 7.0 GiB for its n = 30000000 input") == 2, out
+
+
+def test_a_hessian_vector_product_and_the_operators_products_are_checked(monkeypatch):
+    """g.hvp on Rosenbrock at n = 30,000 (G about 150 MiB) with 60 MiB left: a MemoryLimitError naming the product,
+    from g.hvp and from every product of the Hessian operator, before G is built."""
+    from hessian_lab import families, memory
+    n = 30_000
+    g = hl.trace(families.rosenbrock(n), n)
+    operator = g.hessian_operator(np.ones(n))
+    monkeypatch.setattr(memory, "available_bytes", lambda: 60 * 2**20)
+    with pytest.raises(hl.MemoryLimitError, match="a Hessian-vector product would need about .* GiB"):
+        g.hvp(np.ones(n), np.ones(n))
+    with pytest.raises(hl.MemoryLimitError, match="a Hessian-vector product"):
+        operator.matvec(np.ones(n))
+    with pytest.raises(hl.MemoryLimitError, match="a gradient would need"):
+        g.gradient(np.ones(n))
+    assert not g.has_cached("G")

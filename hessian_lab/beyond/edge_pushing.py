@@ -22,19 +22,30 @@ import numpy as np
 
 from .. import ops
 from ..counting import record, record_details, record_method
-from ..errors import TINY, DomainError, RangeError
-from ..memory import NODE, dense_bytes
+from ..errors import TINY, DomainError, RangeError, would_show
+from ..memory import dense_bytes
 from ..node import name_of
 from ..second_order import second_order_rule
 
 
-EDGE = 200  # one weight of the edge map (a dict of dicts, stored both ways)
+VALUE = 80  # f's values and adjoints in the sweep's dicts, per edge of f
+EDGE = 140  # one live pair of the edge map (a dict of dicts, stored both ways): measured 106 to 164 bytes
 
 
 def working_bytes(graph, k=2, pattern_nnz=None):
-    """Peak bytes of edge pushing: its edge map (every pair of H, or the pattern's once known), the sweep, and H."""
-    pairs = graph.n * (graph.n + 1) // 2 if pattern_nnz is None else 2 * pattern_nnz
-    return EDGE * pairs + graph.num_nodes * NODE + dense_bytes(graph.n, 2)
+    """Peak bytes of edge pushing: the most pairs its edge map holds at once, f's values and adjoints, and H.
+
+    W holds at least H's pairs (every pair while the pattern is unknown, else the pattern's), and once a nonlinear
+    node's own edge is pushed onto the arguments of its argument, every pair of those (w(w+1)/2 for the widest).
+    """
+    widest = widest_below_nonlinear(graph)
+    pairs = graph.n * (graph.n + 1) // 2 if pattern_nnz is None else (pattern_nnz + graph.n) // 2
+    return EDGE * max(pairs, widest * (widest + 1) // 2) + graph.m * VALUE + dense_bytes(graph.n, 2)
+
+
+def widest_below_nonlinear(graph):
+    """The most arguments of a node that is itself an argument of a nonlinear node (0 if there is none)."""
+    return max((len(a.args) for v in graph.nodes if v.args and ops.linear_form(v) is None for a in v.args), default=0)
 
 
 def hessian_edge_pushing(graph, point):
@@ -60,7 +71,7 @@ def hessian_edge_pushing(graph, point):
     for a, row in sweep.edges.items():
         for b, weight in row.items():
             H[index[a], index[b]] = weight
-    if sweep.largest_lost() >= math.log2(TINY):
+    if sweep.lost_would_show(H, index):
         raise RangeError("edge pushing: a second-order weight underflowed below 1e-308 at this point where its term "
                          "would not, in the order edge pushing multiplies; method='rows' may not")
     if not np.all(np.isfinite(H)):
@@ -110,9 +121,10 @@ class EdgePushing:
         self.live -= len(rows[0])
         return rows
 
-    def largest_lost(self):
-        """log2 of the largest term lost to underflow on an edge that is left (-inf if none)."""
-        return max((scale for row in self.lost.values() for scale in row.values()), default=-math.inf)
+    def lost_would_show(self, H, index):
+        """Whether a term lost to underflow on an input pair would have shown in its entry of H: it is a normal
+        number, not below the last bit of the entry (1e-300 x0 sin(x1) at 1e-300 loses terms that do not)."""
+        return any(would_show(scale, H[index[a], index[b]]) for a, row in self.lost.items() for b, scale in row.items())
 
     def eliminate(self, node, values):
         """Sweep node i: push its edges onto its arguments, create its own, and pass its adjoint on.

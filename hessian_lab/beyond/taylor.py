@@ -57,13 +57,15 @@ def taylor_tensor(graph, point, k):
 
 MAX_PAIRS = 1_000_000  # (i, j) pairs of the interpolation: n = 8 at k = 7 has 623,576, n = 9 at k = 7 1,434,141
 SECONDS_PER_PAIR = 5e-6  # measured at n = 8, k = 7: 3 s for its pairs, once γ is known
+TEMPORARIES = 10  # series a node's recurrence holds besides its inputs and result (products, sums, partials)
 
 
 def working_bytes(graph, k, pattern_nnz=None):
     """Peak bytes of Taylor mode: its int8 directions, a series of k + 1 coefficients per direction for every node
-    alive at once in the forward sweep (live_nodes), and the tensor."""
+    alive at once in the forward sweep (live_nodes) and for a recurrence's temporaries, and the tensor."""
     directions = math.comb(graph.n + k - 1, k)
-    return directions * graph.n + (live_nodes(graph) + 4) * directions * (k + 1) * FLOAT + dense_bytes(graph.n, k)
+    series = (live_nodes(graph) + TEMPORARIES) * directions * (k + 1) * FLOAT
+    return directions * graph.n + series + dense_bytes(graph.n, k)
 
 
 def live_nodes(graph):

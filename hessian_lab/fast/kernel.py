@@ -21,7 +21,7 @@ from ..errors import TINY, DomainError, HessianLabError
 from ..memory import dense_bytes
 from .source import (MAX_SOURCE, SHORTEST_LINE, Compiled, TooLarge, Writer, literal, product, too_large, write_forward,
                      write_reverse)
-from .tape import compiled_bytes, tape_of
+from .tape import tape_of
 
 class Kernel:
     """f's Hessian as one compiled Python function of x's entries; `statements` is the work of one call."""
@@ -139,10 +139,14 @@ def _build(graph):
                                "use method='tape'")
 
 
+SOURCE_BYTES = 10  # compiling, per character of source: the text, its syntax tree and code (measured 6 to 14)
+
+
 def working_bytes(graph, k=2, pattern_nnz=None):
-    """Peak bytes of method "kernel": its source, syntax tree and code (bounded by MAX_SOURCE), and the tape it
-    falls back to where a value fails (to name it), and H."""
-    return 64 * MAX_SOURCE + compiled_bytes(graph) + 2 * dense_bytes(graph.n, 2)
+    """Peak bytes of method "kernel": writing and compiling its source (at most MAX_SOURCE characters), unless
+    that was done, and H with its entries."""
+    compiling = 0 if graph.has_cached(KERNEL) else SOURCE_BYTES * MAX_SOURCE
+    return compiling + 2 * dense_bytes(graph.n, 2)
 
 
 def hessian_kernel(graph, point):

@@ -18,7 +18,8 @@ import scipy.sparse as sp
 
 from ..counting import record_details, record_method
 from ..memory import FLOAT, dense_bytes
-from .tape import BLOCK_BYTES, NonlinearGroup, tape_of
+from .tape import BLOCK_BYTES, NonlinearGroup, compiled_bytes, tape_of
+from .tape import working_bytes as tape_bytes
 
 DENSE_PATTERN_FRACTION = 0.5  # past this fill, the pattern is treated as dense
 PATTERN_BYTES = 256 * 2**20  # detection gives up (the Hessian is treated as dense) past this many bytes of row sets
@@ -274,15 +275,24 @@ def detected_nnz(graph):
     return graph.n**2 if plan is None else int(plan.pattern.nnz)
 
 
-def working_bytes(graph, k=2, pattern_nnz=None, dense_result=False):
-    """Peak bytes of the sparse methods: detection (while the pattern is unknown), the tape's slots, the blocks of
-    directions a product sweeps, the compressed and recovered entries, and a dense copy for "colouring".
+SLOT_BYTES = 6 * FLOAT  # one slot of a product's gradient state: its value, adjoint and local partials
 
-    pattern_nnz: H's structural nonzeros once detected; None before, when H is sized as dense.
-    """
-    detection, nnz = (PATTERN_BYTES, graph.n**2) if pattern_nnz is None else (0, pattern_nnz)
-    result = dense_bytes(graph.n, 2) if dense_result else 0
-    return detection + graph.num_nodes * 4 * FLOAT + 4 * BLOCK_BYTES + 3 * FLOAT * nnz + result
+
+def working_bytes(graph, k=2, pattern_nnz=None, dense_result=False):
+    """Peak bytes of the sparse methods. Before the pattern is detected: detection, then the tape's dense Hessian and
+    its CSR copy. With a dense pattern: the tape's dense Hessian (and its CSR copy, for "sparse"). With a sparse one:
+    compiling, the gradient state of every slot, the blocks of directions a product sweeps (tangents, adjoints and
+    their temporaries), the entries recovered, and the dense result for "colouring"."""
+    n = graph.n
+    csr = 0 if dense_result else 3 * FLOAT * n**2
+    if pattern_nnz is None:
+        return PATTERN_BYTES + tape_bytes(graph) + csr
+    plan = sparse_plan(graph)
+    if plan is None:
+        return tape_bytes(graph) + csr
+    directions = min(BLOCK_BYTES, FLOAT * plan.tape.size * plan.num_colours)
+    result = dense_bytes(n, 2) if dense_result else 0
+    return compiled_bytes(graph) + SLOT_BYTES * plan.tape.size + 4 * directions + 3 * FLOAT * pattern_nnz + result
 
 
 def colouring_bytes(graph, k=2, pattern_nnz=None):

@@ -19,7 +19,7 @@ from scipy.linalg.blas import dsyrk
 
 from .. import ops
 from ..counting import record, record_method
-from ..errors import TINY, DomainError, RangeError
+from ..errors import TINY, DomainError, RangeError, would_show
 from ..memory import FLOAT, dense_bytes
 from ..node import name_of, to_text
 from ..second_order import second_order_rule
@@ -28,6 +28,7 @@ from ..second_order import second_order_rule
 DENSE_FRACTION = 0.1  # affine groups at least this full are multiplied as dense matrices
 JACOBIAN_BYTES = 256 * 2**20  # the dense Hessian keeps the whole Jacobian of the tape up to this size
 SMALL_GRAM = 128  # up to this n, a weighted Gram term is one general product (syrk's sign split costs more than it saves)
+LOST = "lost"  # the key in a sweep's state of the largest term (log2) a weight lost to underflow
 BLOCK_BYTES = 4 * 2**20  # Hessian-times-matrix pushes as many directions per sweep as fit this, per array
 
 
@@ -273,7 +274,7 @@ class NonlinearGroup:
         a = A[self.slice]
         for k, l in self.pairs:
             rows_k, rows_l = self.args[k], self.args[l]
-            w = _weight(a, second[k][l], *(J[self.arg_rows[i]] for i in (k, l) if not self.on_inputs[i]))
+            w = _weight(state, a, second[k][l], *(J[self.arg_rows[i]] for i in (k, l) if not self.on_inputs[i]))
             if self.on_inputs[k] and self.on_inputs[l]:
                 if (k, l) in self.on_diagonal:
                     H.diagonal += np.bincount(rows_k, weights=w, minlength=len(H.diagonal))
@@ -302,7 +303,8 @@ class NonlinearGroup:
             rows = _column(p) * AT[self.slice]
             for kk, l in self.pairs:
                 if kk == k:
-                    rows = rows + _column(_weight(a, second[k][l], T[self.arg_rows[l]])) * T[self.arg_rows[l]]
+                    w = _weight(state, a, second[k][l], T[self.arg_rows[k]], T[self.arg_rows[l]])  # the term's size: w T_k T_l
+                    rows = rows + _column(w) * T[self.arg_rows[l]]
             scatter.add(AT, rows)
 
 
@@ -392,12 +394,12 @@ def _finite(result):
     return result
 
 
-def _weight(adjoint, second, *jacobians):
-    """v̄ s_kl, the weight of a term v̄ s_kl J_k J_l; a RangeError where it underflows though the term would not.
+def _weight(state, adjoint, second, *jacobians):
+    """v̄ s_kl, the weight of a term v̄ s_kl J_k J_l; where it underflows from nonzero factors, the size its term
+    would have had (log2, from the rows of J or of the tangents) is kept in state[LOST] for _kept to judge.
 
     1e-85 sqrt(1e170 x) at 1 has v̄ s = -2.5e-341, lost to 0, and J = 1e170 would bring the term back to -0.25.
-    A weight that underflows where the whole term does too (1e-300 x0 sin(x1) at 1e-300) is simply 0. The
-    rows of J (or of tangents) are read only when some weight underflows.
+    The rows of J are read only when some weight underflows.
     """
     w = adjoint * second
     small = np.abs(w) < TINY
@@ -409,11 +411,17 @@ def _weight(adjoint, second, *jacobians):
             scale = np.log2(np.abs(adjoint)) + np.log2(np.abs(second))
             for rows in jacobians:
                 scale = scale + (np.log2(np.max(np.abs(rows), axis=1)) if np.ndim(rows) == 2 else 0.0)
-            if np.any(lost & (scale >= np.log2(TINY))):
-                raise RangeError("a second-order weight (adjoint times second partial) underflows below 1e-308 at "
-                                 "this point, where its term would not, in the order the tape multiplies; "
-                                 "method='rows' may not")
+            state[LOST] = max(state.get(LOST, -np.inf), float(np.max(np.where(lost, scale, -np.inf))))
     return w
+
+
+def _kept(result, state):
+    """result, if no term lost to underflow (state[LOST]) was a normal number with all its bits; else a RangeError.
+    Products mix entries, so a lost term is judged on its own (1e-300 x0 sin(x1) at 1e-300 loses only 1e-600)."""
+    if would_show(state.get(LOST, -np.inf)):
+        raise RangeError("a second-order weight (adjoint times second partial) underflows below 1e-308 at this "
+                         "point, where its term would not, in the order the tape multiplies; method='rows' may not")
+    return result
 
 
 def _column(x):
@@ -548,7 +556,7 @@ class Tape:
                     group.reverse_second(A, AT, T, state)
                 out[:, lo:hi] = AT[: self.n]
         record(passes=D.shape[1], visits=2 * len(self) * D.shape[1])
-        return _finite(out)
+        return _kept(_finite(out), state)
 
     def hessian_at(self, x):
         """The dense Hessian at a checked point as ∇²f = Σ_v v̄ J_vᵀ ∇²φ_v J_v over the nonlinear nodes v.
@@ -570,7 +578,7 @@ class Tape:
             for group in self.groups:
                 group.accumulate(H, A, J, state)
         record(passes=self.n, visits=2 * len(self) * self.n)
-        return _finite(H.total())
+        return _kept(_finite(H.total()), state)
 
 
 def tape_of(graph):
@@ -578,14 +586,43 @@ def tape_of(graph):
     return graph.cached("tape", lambda: Tape(graph))
 
 
+COMPILE_EDGE = 160  # compiling, per edge of f: the affine forms' dicts of one float per term, and the groups' weights
+
+
 def compiled_bytes(graph):
-    """The compiled tape's own memory: its slots and groups, and the Jacobian of every slot the dense Hessian keeps."""
-    return graph.num_nodes * 4 * FLOAT + min(FLOAT * graph.num_nodes * graph.n, JACOBIAN_BYTES)
+    """The memory compiling takes: the affine forms and groups, per edge of f (a dot of n terms is n edges); 0 once
+    the tape is built."""
+    return 0 if graph.has_cached("tape") else COMPILE_EDGE * graph.m
+
+
+def slots(graph):
+    """The tape's slots: exactly, once it is compiled; before, f's nodes less the affine nodes merged into their one
+    affine user, and the constants only affine nodes read (an O(m) count that compiles nothing)."""
+    if graph.has_cached("tape"):
+        return tape_of(graph).size
+    affine = {v for v in graph.nodes if v.args and ops.linear_form(v) is not None}
+    uses = Counter(a for v in graph.nodes for a in v.args)
+    affine_uses = Counter(a for v in affine for a in v.args)
+    merged = sum(1 for v in affine if uses[v] == 1 and affine_uses[v] == 1 and v is not graph.output)
+    constants = {a for v in graph.nodes if v.args and v not in affine for a in v.args if a.op == "const"}
+    return graph.n + len(constants) + sum(1 for v in graph.nodes if v.args) - merged
+
+
+def sweep_bytes(graph):
+    """Peak bytes of the dense Hessian's sweeps: the Jacobian of every slot and H with its partial sums (triangle,
+    general terms, their total); where J would pass JACOBIAN_BYTES, the identity's columns and H @ I, and the
+    blocks of directions (tangents, adjoints and their temporaries)."""
+    jacobian = FLOAT * graph.num_nodes * graph.n  # at most; counted exactly where that decides the way
+    if jacobian > JACOBIAN_BYTES:
+        jacobian = FLOAT * slots(graph) * graph.n
+    if jacobian <= JACOBIAN_BYTES:
+        return jacobian + 4 * dense_bytes(graph.n, 2)
+    return 2 * dense_bytes(graph.n, 2) + 4 * BLOCK_BYTES
 
 
 def working_bytes(graph, k=2, pattern_nnz=None):
-    """Peak bytes of method "tape": the compiled tape, and H with the partial sums it is added up from."""
-    return compiled_bytes(graph) + 4 * dense_bytes(graph.n, 2)
+    """Peak bytes of method "tape": compiling (if not yet done), or its sweeps, whichever is larger."""
+    return max(compiled_bytes(graph), sweep_bytes(graph))
 
 
 def hessian_tape(graph, point):
