@@ -1,13 +1,12 @@
 """Scalar graph nodes, one per elementary operation, and the structure of the graphs they form.
 
 Node's arithmetic operators (`+`, `*`, `**`, ...) are attached by hessian_lab.ops, where the table of
-primitives lives; this file knows nodes, their order and their comparisons, and nothing of any operation.
+primitives lives, and numpy's functions by hessian_lab.arrays; this file knows nodes, their order and their
+comparisons (and the steps that count as comparisons), and nothing of any operation.
 """
 
 import itertools
 from contextvars import ContextVar
-
-import numpy as np
 
 from .errors import DomainError, NodeConversionError, TraceError
 
@@ -76,37 +75,16 @@ class Node:
 
     def _not_differentiable(self, *other):
         raise NodeConversionError(
-            f"{to_text(self)} is a graph node: //, %, round(), math.floor and math.trunc are steps whose derivative "
-            "is 0 or undefined, so they are not graph operations; write f with + - * / ** and hl.sin, hl.exp, ..."
+            f"{to_text(self)} is a graph node: //, % and math.trunc have no row in the primitive table; write "
+            "a // b as hl.floor(a / b) (or np.floor), and a % b as a - b * hl.floor(a / b)"
         )
 
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _not_differentiable
-    __round__ = __trunc__ = __floor__ = __ceil__ = _not_differentiable
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = __trunc__ = _not_differentiable
 
     def __bool__(self):
         raise NodeConversionError(
             f"the truth value of the node {to_text(self)} is undefined; compare it explicitly, e.g. `if x[0] > 0:`"
         )
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """numpy scalars and arrays meet nodes as Python numbers do: arithmetic and comparisons work, other ufuncs are refused."""
-        if method == "__call__" and not kwargs:
-            if ufunc in _ARITHMETIC_UFUNCS:
-                return ufunc(*(np.asarray(value).astype(object) for value in inputs))
-            if ufunc in _COMPARISON_UFUNCS and len(inputs) == 2 and all(np.ndim(v) == 0 for v in inputs):
-                left, right = (v if isinstance(v, Node) else np.asarray(v).item() for v in inputs)
-                return Comparison(_COMPARISON_UFUNCS[ufunc], left, right)
-        name = ufunc.__name__
-        known = {"absolute": "abs"}.get(name, name)
-        hint = f"hl.{known}" if known in Node.FUNCTIONS | {"sum", "dot"} else "hessian_lab's functions (hl.sin, ...)"
-        raise NodeConversionError(
-            f"numpy's {name} got the graph node {to_text(self)}; numpy cannot differentiate it. Use {hint} instead."
-        )
-
-
-_ARITHMETIC_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.power, np.negative, np.positive}
-_COMPARISON_UFUNCS = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
-                      np.equal: "==", np.not_equal: "!="}
 
 
 class Comparison:
@@ -191,6 +169,15 @@ def _operand_text(value):
 
 # The trace running in this context (thread, asyncio task), which decides and records comparisons; None outside one.
 current_trace = ContextVar("hessian_lab_current_trace", default=None)
+
+
+def hold_piece(node):
+    """While f is traced, a node constant between jumps (floor, sign, ...) is a branch: `node == its value there`,
+    decided and recorded by the trace like any comparison, so a reused trace refuses a point past a jump."""
+    tracer = current_trace.get()
+    if tracer is not None and isinstance(node, Node):
+        tracer.hold(node)
+    return node
 
 
 def topological_order(outputs):

@@ -33,8 +33,8 @@ def functions():
 
 
 def primitive(name):
-    """The function name(x) of the course syntax: its primitive applied to one node or number."""
-    return lambda x: ops.apply(name, x)
+    """The function name(x) of the course syntax: its primitive applied to one node or number, as hl.<name> does."""
+    return lambda x: ops.apply_row(name, x)
 
 
 class Binary(NamedTuple):
