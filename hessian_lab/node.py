@@ -8,6 +8,8 @@ comparisons (and the steps that count as comparisons), and nothing of any operat
 import itertools
 from contextvars import ContextVar
 
+import numpy as np
+
 from .errors import DomainError, NodeConversionError, TraceError
 
 # Node ids, shared by all threads on purpose: a single increasing count (atomic under the GIL) keeps
@@ -43,25 +45,30 @@ class Node:
     def __repr__(self):
         return f"<Node #{self.id} {self.op}: {to_text(self)}>"
 
-    # Comparisons do not answer at once: they become branches that a trace records and checks.
+    # Comparisons do not answer at once: they become branches that a trace records and checks. Against a numpy
+    # array they answer NotImplemented, as a float does, so that numpy compares entry by entry.
     def __lt__(self, other):
-        return Comparison("<", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison("<", self, other)
 
     def __le__(self, other):
-        return Comparison("<=", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison("<=", self, other)
 
     def __gt__(self, other):
-        return Comparison(">", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison(">", self, other)
 
     def __ge__(self, other):
-        return Comparison(">=", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison(">=", self, other)
 
     # Two nodes are equal when they are the same node, so `node in list` and list.index(node) work;
     # a node against a number is a value question, recorded as a branch like `<`.
     def __eq__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
         return self is other if isinstance(other, Node) else Comparison("==", self, other)
 
     def __ne__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
         return self is not other if isinstance(other, Node) else Comparison("!=", self, other)
 
     # Turning a node into a number would cut its derivative to zero without a word, so it is refused.
