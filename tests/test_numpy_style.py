@@ -326,3 +326,15 @@ def test_maximum_minimum_and_where_are_branches():
     np.testing.assert_array_equal(g.gradient([0.5, 1.5]), [1.0 + 1.0 - 1.0, 3.0 + 1.0])
     with pytest.raises(hl.BranchError):
         g.gradient([-0.5, 1.5])
+
+
+def test_the_readme_names_every_numpy_function_that_has_a_row():
+    """The README's API section lists each numpy name of the one mapping (comparisons and matmul as such, and `@`)."""
+    from pathlib import Path
+
+    from hessian_lab.arrays import NUMPY
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    comparisons = {"less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "matmul"}
+    missing = [f.__name__ for f in NUMPY if f.__name__ not in comparisons and f" {f.__name__}" not in readme
+               and f"np.{f.__name__}" not in readme]
+    assert not missing, f"README's API section does not name {missing}"
