@@ -42,6 +42,7 @@ class Primitive(NamedTuple):
     public: bool = False  # a function students call as hl.<name> and write in the course syntax
     scalar: Optional[Callable] = None  # the same function on one Python float, for compiled kernels (math.sin); None: forward
     jumps: bool = False  # constant between jumps (floor, sign): derivative 0, and a traced f records its piece as a branch
+    arity: int = 1  # how many arguments a public row takes in the course syntax (arctan2(y, x) takes 2)
 
 
 def _powc_defined(a, p):
@@ -106,10 +107,10 @@ PRIMITIVES = {
     "arctan": Primitive(np.arctan, lambda a, y: (1 / (1 + a * a),), public=True, scalar=math.atan),
     "arctan2": Primitive(np.arctan2, lambda a, b, y: (b / (a * a + b * b), -a / (a * a + b * b)), _off_the_cut,
                          "a point off the cut y = 0, x <= 0, where arctan2(y, x) jumps by 2π (or is undefined at 0, 0)",
-                         public=True, scalar=math.atan2),
+                         public=True, scalar=math.atan2, arity=2),
     "hypot": Primitive(np.hypot, lambda a, b, y: (a / y, b / y), lambda a, b: (a != 0) | (b != 0),
                        "a point other than (0, 0), where hypot is not differentiable", taylor=series.hypot,
-                       public=True, scalar=math.hypot),
+                       public=True, scalar=math.hypot, arity=2),
     "log10": Primitive(np.log10, lambda a, y: (1 / (a * math.log(10)),), lambda a: a > 0, "a positive argument",
                        taylor=series.log10, public=True, scalar=math.log10),
     "log2": Primitive(np.log2, lambda a, y: (1 / (a * math.log(2)),), lambda a: a > 0, "a positive argument",

@@ -16,7 +16,6 @@ abs, relu, log1p, softplus, floor, ..., and arctan2(y, x) and hypot(a, b), which
 read from hessian_lab.ops at parse time, each called with as many arguments as its row takes.
 """
 
-import inspect
 import math
 import re
 from typing import Callable, NamedTuple
@@ -40,8 +39,9 @@ def primitive(name):
 
 
 def arity(name):
-    """How many arguments a function of the course syntax takes: those of its row's partials, less the output."""
-    return len(inspect.signature(ops.PRIMITIVES[name].partials).parameters) - 1
+    """How many arguments a function of the course syntax takes, as its row says (read as data: the parser
+    introspects nothing)."""
+    return ops.PRIMITIVES[name].arity
 
 
 class Binary(NamedTuple):
