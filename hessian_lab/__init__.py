@@ -4,7 +4,8 @@
     f = lambda x: hl.sin(x[0]) * x[1] + x[0] ** 2 / x[1]
     hl.hessian(f, [1.0, 2.0], method="rows", return_stats=True)
 
-The functions of nodes (hl.sin, hl.exp, ..., hl.log1p, hl.softplus) are those of the primitive table, hessian_lab.ops.
+The functions of nodes (hl.sin, hl.exp, ..., hl.log1p, hl.softplus) are those of the primitive table, hessian_lab.ops;
+numpy's own (np.sin(x), np.sum, x @ A) map to the same rows (hessian_lab.arrays).
 """
 
 from . import exercises  # hl.exercises.check(name, student_fn)
@@ -24,8 +25,8 @@ from .errors import (
     TraceError,
 )
 from .node import Node, count_edges, to_text, topological_order
-from .ops import (abs, cos, dot, exp, log, log1p, relu, sigmoid, sin, softplus, sqrt, sum,  # noqa: A004
-                  tan, tanh)
+from .ops import (abs, arctan, arctan2, ceil, cos, cosh, dot, exp, expm1, floor, hypot, log, log1p,  # noqa: A004
+                  log2, log10, relu, round, sigmoid, sign, sin, sinh, softplus, sqrt, sum, tan, tanh)
 from .parse import parse
 
 __version__ = "0.1.0"
@@ -33,5 +34,6 @@ __all__ = ["Counter", "Graph", "GradientGraph", "HESSIAN_METHODS", "Node", "TENS
            "counting", "derivative_tensor", "dot", "evaluate", "exercises", "gradient", "hessian", "hessian_operator",
            "hvp", "jvp", "parse", "sparse_hessian", "sum", "to_text", "topological_order", "trace", "uncounted",
            "BranchError", "DomainError", "HessianLabError", "MemoryLimitError", "NodeConversionError", "ParseError",
-           "RangeError", "ShapeError", "TraceError", "abs", "cos", "exp", "log", "log1p", "relu", "sigmoid", "sin", "softplus",
+           "RangeError", "ShapeError", "TraceError", "abs", "arctan", "arctan2", "ceil", "cos", "cosh", "exp", "expm1",
+           "floor", "hypot", "log", "log10", "log1p", "log2", "relu", "round", "sigmoid", "sign", "sin", "sinh", "softplus",
            "sqrt", "tan", "tanh"]

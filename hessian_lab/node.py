@@ -1,7 +1,8 @@
 """Scalar graph nodes, one per elementary operation, and the structure of the graphs they form.
 
 Node's arithmetic operators (`+`, `*`, `**`, ...) are attached by hessian_lab.ops, where the table of
-primitives lives; this file knows nodes, their order and their comparisons, and nothing of any operation.
+primitives lives, and numpy's functions by hessian_lab.arrays; this file knows nodes, their order and their
+comparisons (and the steps that count as comparisons), and nothing of any operation.
 """
 
 import itertools
@@ -44,25 +45,30 @@ class Node:
     def __repr__(self):
         return f"<Node #{self.id} {self.op}: {to_text(self)}>"
 
-    # Comparisons do not answer at once: they become branches that a trace records and checks.
+    # Comparisons do not answer at once: they become branches that a trace records and checks. Against a numpy
+    # array they answer NotImplemented, as a float does, so that numpy compares entry by entry.
     def __lt__(self, other):
-        return Comparison("<", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison("<", self, other)
 
     def __le__(self, other):
-        return Comparison("<=", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison("<=", self, other)
 
     def __gt__(self, other):
-        return Comparison(">", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison(">", self, other)
 
     def __ge__(self, other):
-        return Comparison(">=", self, other)
+        return NotImplemented if isinstance(other, np.ndarray) else Comparison(">=", self, other)
 
     # Two nodes are equal when they are the same node, so `node in list` and list.index(node) work;
     # a node against a number is a value question, recorded as a branch like `<`.
     def __eq__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
         return self is other if isinstance(other, Node) else Comparison("==", self, other)
 
     def __ne__(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
         return self is not other if isinstance(other, Node) else Comparison("!=", self, other)
 
     # Turning a node into a number would cut its derivative to zero without a word, so it is refused.
@@ -76,37 +82,16 @@ class Node:
 
     def _not_differentiable(self, *other):
         raise NodeConversionError(
-            f"{to_text(self)} is a graph node: //, %, round(), math.floor and math.trunc are steps whose derivative "
-            "is 0 or undefined, so they are not graph operations; write f with + - * / ** and hl.sin, hl.exp, ..."
+            f"{to_text(self)} is a graph node: //, % and math.trunc have no row in the primitive table; write "
+            "a // b as hl.floor(a / b) (or np.floor), and a % b as a - b * hl.floor(a / b)"
         )
 
-    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = _not_differentiable
-    __round__ = __trunc__ = __floor__ = __ceil__ = _not_differentiable
+    __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = __divmod__ = __rdivmod__ = __trunc__ = _not_differentiable
 
     def __bool__(self):
         raise NodeConversionError(
             f"the truth value of the node {to_text(self)} is undefined; compare it explicitly, e.g. `if x[0] > 0:`"
         )
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """numpy scalars and arrays meet nodes as Python numbers do: arithmetic and comparisons work, other ufuncs are refused."""
-        if method == "__call__" and not kwargs:
-            if ufunc in _ARITHMETIC_UFUNCS:
-                return ufunc(*(np.asarray(value).astype(object) for value in inputs))
-            if ufunc in _COMPARISON_UFUNCS and len(inputs) == 2 and all(np.ndim(v) == 0 for v in inputs):
-                left, right = (v if isinstance(v, Node) else np.asarray(v).item() for v in inputs)
-                return Comparison(_COMPARISON_UFUNCS[ufunc], left, right)
-        name = ufunc.__name__
-        known = {"absolute": "abs"}.get(name, name)
-        hint = f"hl.{known}" if known in Node.FUNCTIONS | {"sum", "dot"} else "hessian_lab's functions (hl.sin, ...)"
-        raise NodeConversionError(
-            f"numpy's {name} got the graph node {to_text(self)}; numpy cannot differentiate it. Use {hint} instead."
-        )
-
-
-_ARITHMETIC_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.power, np.negative, np.positive}
-_COMPARISON_UFUNCS = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">=",
-                      np.equal: "==", np.not_equal: "!="}
 
 
 class Comparison:
@@ -192,6 +177,15 @@ def _operand_text(value):
 
 # The trace running in this context (thread, asyncio task), which decides and records comparisons; None outside one.
 current_trace = ContextVar("hessian_lab_current_trace", default=None)
+
+
+def hold_piece(node):
+    """While f is traced, a node constant between jumps (floor, sign, ...) is a branch: `node == its value there`,
+    decided and recorded by the trace like any comparison, so a reused trace refuses a point past a jump."""
+    tracer = current_trace.get()
+    if tracer is not None and isinstance(node, Node):
+        tracer.hold(node)
+    return node
 
 
 def topological_order(outputs):

@@ -22,8 +22,8 @@ import numpy as np
 
 from . import series
 from .counting import record_partials
-from .errors import DomainError, HessianLabError, ShapeError
-from .node import Node
+from .errors import DomainError, HessianLabError, NodeConversionError, ShapeError
+from .node import Node, hold_piece
 
 
 class Primitive(NamedTuple):
@@ -39,8 +39,10 @@ class Primitive(NamedTuple):
     taylor: Optional[Callable] = None  # a recurrence of hessian_lab.series; None: derived from the partials
     infix: Optional[str] = None  # the operator that writes it between its operands ("+"; powc's exponent is its param)
     symbol: Optional[str] = None  # how pictures label it ("×"); None: its infix, else its name
-    public: bool = False  # a function of one node students call as hl.<name> and write in the course syntax
+    public: bool = False  # a function students call as hl.<name> and write in the course syntax
     scalar: Optional[Callable] = None  # the same function on one Python float, for compiled kernels (math.sin); None: forward
+    jumps: bool = False  # constant between jumps (floor, sign): derivative 0, and a traced f records its piece as a branch
+    arity: int = 1  # how many arguments a public row takes in the course syntax (arctan2(y, x) takes 2)
 
 
 def _powc_defined(a, p):
@@ -53,6 +55,11 @@ def _powc_defined(a, p):
 def _softplus(a):
     """log(1 + e^a) without overflow: max(a, 0) + log1p(e^-|a|)."""
     return (np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))))[()]
+
+
+def _off_the_cut(y, x):
+    """Where arctan2(y, x) is differentiable: off its cut y = 0, x <= 0 (a jump of 2π, and (0, 0) itself)."""
+    return (y != 0) | (x > 0)
 
 
 def _mul_linear(a, b):
@@ -95,15 +102,34 @@ PRIMITIVES = {
                       "a positive argument (sqrt is not differentiable at 0)", taylor=series.sqrt,
                       public=True, scalar=math.sqrt),
     "tanh": Primitive(np.tanh, lambda a, y: (1 - y * y,), taylor=series.tanh, public=True, scalar=math.tanh),
+    "sinh": Primitive(np.sinh, lambda a, y: (cosh(a),), taylor=series.sinh, public=True, scalar=math.sinh),
+    "cosh": Primitive(np.cosh, lambda a, y: (sinh(a),), taylor=series.cosh, public=True, scalar=math.cosh),
+    "arctan": Primitive(np.arctan, lambda a, y: (1 / (1 + a * a),), public=True, scalar=math.atan),
+    "arctan2": Primitive(np.arctan2, lambda a, b, y: (b / (a * a + b * b), -a / (a * a + b * b)), _off_the_cut,
+                         "a point off the cut y = 0, x <= 0, where arctan2(y, x) jumps by 2π (or is undefined at 0, 0)",
+                         public=True, scalar=math.atan2, arity=2),
+    "hypot": Primitive(np.hypot, lambda a, b, y: (a / y, b / y), lambda a, b: (a != 0) | (b != 0),
+                       "a point other than (0, 0), where hypot is not differentiable", taylor=series.hypot,
+                       public=True, scalar=math.hypot, arity=2),
+    "log10": Primitive(np.log10, lambda a, y: (1 / (a * math.log(10)),), lambda a: a > 0, "a positive argument",
+                       taylor=series.log10, public=True, scalar=math.log10),
+    "log2": Primitive(np.log2, lambda a, y: (1 / (a * math.log(2)),), lambda a: a > 0, "a positive argument",
+                      taylor=series.log2, public=True, scalar=math.log2),
+    "expm1": Primitive(np.expm1, lambda a, y: (y + 1,), taylor=series.expm1, public=True, scalar=math.expm1),
     "sigmoid": Primitive(series.logistic, lambda a, y: (y * (1 - y),), taylor=series.sigmoid, public=True),
     "softplus": Primitive(_softplus, lambda a, y: (sigmoid(a),), public=True),
     # Kinks: the derivative at 0 is taken as 0, as PyTorch does (and JAX for relu; its abs takes 1 there, jax#37820);
     # AD differentiates the branch that ran.
     # Every method, Taylor mode included, reads this convention from these partials.
-    "abs": Primitive(np.abs, lambda a, y: (sign(a),), public=True),
+    "abs": Primitive(np.abs, lambda a, y: (apply("sign", a),), public=True),
     "relu": Primitive(lambda a: np.maximum(a, 0.0), lambda a, y: (step(a),), public=True),
-    "sign": Primitive(np.sign, lambda a, y: (0.0,)),
-    "step": Primitive(lambda a: np.greater(a, 0) * 1.0, lambda a, y: (0.0,)),
+    # Steps: constant between jumps, derivative 0 (as JAX takes it). sign is also abs's derivative, and step relu's.
+    # np.floor(-0.5) is -0.0: a float like math.floor's int, so the kernel calls the forward (scalar None).
+    "floor": Primitive(np.floor, lambda a, y: (0.0,), taylor=series.step, public=True, jumps=True),
+    "ceil": Primitive(np.ceil, lambda a, y: (0.0,), taylor=series.step, public=True, jumps=True),
+    "round": Primitive(np.rint, lambda a, y: (0.0,), taylor=series.step, public=True, jumps=True),
+    "sign": Primitive(np.sign, lambda a, y: (0.0,), taylor=series.step, public=True, jumps=True),
+    "step": Primitive(lambda a: np.greater(a, 0) * 1.0, lambda a, y: (0.0,), taylor=series.step),
     "sum": Primitive(lambda xs: builtins.sum(xs), lambda xs, y: (1.0,) * len(xs), nary=True,
                      linear=lambda xs: [(a, 1.0) for a in xs], symbol="Σ"),
     "dot": Primitive(lambda xs, c: np.tensordot(c, np.asarray(xs), 1), lambda xs, y, c: tuple(c), nary=True, param=True,
@@ -181,6 +207,13 @@ def as_number(value, what):
     return number
 
 
+def apply_row(op, *args):
+    """op on nodes or numbers as f calls it (hl.floor, np.floor, the course syntax): a row that jumps also records,
+    while f is traced, the piece it is on as a branch (node.hold_piece)."""
+    y = apply(op, *args)
+    return hold_piece(y) if PRIMITIVES[op].jumps else y
+
+
 def apply(op, *args, param=None):
     """A new node computing `op` on args; with no node among them, just the number (constants fold)."""
     for a in args:
@@ -209,8 +242,8 @@ def _apply_mixed(op, args, param):
     return Node(op, tuple(a if type(a) is Node else constant(a) for a in checked), param)
 
 
-# The functions of one node or number, one per row above: hl.sin & co. for the public rows; sign and step are
-# the derivatives of abs and relu, which their partials call.
+# The functions of nodes or numbers, one per row above: hl.sin & co. for the public rows; step is relu's
+# derivative, which its partial calls.
 
 def sin(x):
     """Sine of a node or number."""
@@ -252,6 +285,46 @@ def tanh(x):
     return apply("tanh", x)
 
 
+def sinh(x):
+    """Hyperbolic sine."""
+    return apply("sinh", x)
+
+
+def cosh(x):
+    """Hyperbolic cosine."""
+    return apply("cosh", x)
+
+
+def arctan(x):
+    """The inverse tangent, in (-π/2, π/2)."""
+    return apply("arctan", x)
+
+
+def arctan2(y, x):
+    """The angle of the point (x, y), in (-π, π], as np.arctan2(y, x); a DomainError on its cut y = 0, x <= 0."""
+    return apply("arctan2", y, x)
+
+
+def hypot(a, b):
+    """sqrt(a² + b²) without overflow; a DomainError at (0, 0), where it is not differentiable."""
+    return apply("hypot", a, b)
+
+
+def log10(x):
+    """Logarithm to base 10; a DomainError for x <= 0."""
+    return apply("log10", x)
+
+
+def log2(x):
+    """Logarithm to base 2; a DomainError for x <= 0."""
+    return apply("log2", x)
+
+
+def expm1(x):
+    """e ** x - 1, exact for tiny x."""
+    return apply("expm1", x)
+
+
 def sigmoid(x):
     """The logistic function 1 / (1 + e ** -x), computed stably."""
     return apply("sigmoid", x)
@@ -272,9 +345,24 @@ def relu(x):
     return apply("relu", x)
 
 
+def floor(x):
+    """The largest whole number <= x, derivative 0; a traced f records the piece it is on as a branch."""
+    return apply_row("floor", x)
+
+
+def ceil(x):
+    """The smallest whole number >= x, derivative 0; a traced f records the piece it is on as a branch."""
+    return apply_row("ceil", x)
+
+
+def round(x):  # noqa: A001  (np.round's name)
+    """x rounded to the nearest whole number, halves to even (np.round), derivative 0; recorded as a branch."""
+    return apply_row("round", x)
+
+
 def sign(x):
-    """The sign of x (-1, 0 or 1): abs's derivative, whose own derivative is 0."""
-    return apply("sign", x)
+    """The sign of x (-1, 0 or 1), derivative 0; a traced f records which it is as a branch."""
+    return apply_row("sign", x)
 
 
 def step(x):
@@ -376,28 +464,48 @@ def times(a, b):
     return a * b
 
 
+def _round_to_whole(x, ndigits=None):
+    """round(node): the round row; round(node, ndigits) has no row, and says so."""
+    if ndigits is not None:
+        raise NodeConversionError(f"round({x!r:.40}, {ndigits!r}) has no row in the primitive table; only round(x) "
+                                  "(to a whole number) does")
+    return round(x)
+
+
 def _is_int_zero(value):
     """True for the int 0 that Python's sum() starts from."""
     return type(value) is int and value == 0
 
 
-def _attach_operators():
-    """Give Node its arithmetic from this table: `x + y` is add, `x ** 2` is powc, `-x` is neg, `abs(x)` is abs.
+def _operator(operation, reflected):
+    """Node's `node op other` (or `other op node`): a new node; with a numpy array on the other side, NotImplemented,
+    as a float answers, so that numpy broadcasts the node over the array (hessian_lab.arrays); `0 + x` is x itself,
+    so that Python's sum() adds no spurious node."""
+    def method(self, other):
+        if isinstance(other, np.ndarray):
+            return NotImplemented
+        if operation is add and _is_int_zero(other):
+            return self
+        return operation(other, self) if reflected else operation(self, other)
+    return method
 
-    `0 + x` is x itself, so that Python's sum() adds no spurious node. Comparisons stay Node's own.
-    """
+
+def _attach_operators():
+    """Give Node its arithmetic from this table: `x + y` is add, `x ** 2` is powc, `-x` is neg, `abs(x)` is abs,
+    and math.floor / math.ceil / round() the rows that jump. Comparisons stay Node's own."""
     binary = {"+": add, "-": sub, "*": mul, "/": div, "^": power}
     dunder = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "^": "pow"}
     for row in PRIMITIVES.values():
         if row.infix:
             operation, name = binary[row.infix], dunder[row.infix]
-            setattr(Node, f"__{name}__", lambda self, other, operation=operation: operation(self, other))
-            setattr(Node, f"__r{name}__", lambda self, other, operation=operation: operation(other, self))
-    Node.__add__ = lambda self, other: self if _is_int_zero(other) else add(self, other)
-    Node.__radd__ = lambda self, other: self if _is_int_zero(other) else add(other, self)
+            setattr(Node, f"__{name}__", _operator(operation, reflected=False))
+            setattr(Node, f"__r{name}__", _operator(operation, reflected=True))
     Node.__neg__ = neg
     Node.__pos__ = lambda self: self
     Node.__abs__ = abs
+    Node.__floor__ = floor
+    Node.__ceil__ = ceil
+    Node.__round__ = _round_to_whole
     Node.INFIX = {op: row.infix for op, row in PRIMITIVES.items() if row.infix}
     Node.FUNCTIONS = frozenset(FUNCTIONS)
 

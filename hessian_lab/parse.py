@@ -9,10 +9,11 @@ Grammar, loosest binding first:
     term       := factor (("*" | "/") factor)*
     factor     := "-" factor | power                  -x^2 is -(x^2)
     power      := atom (("^" | "**") factor)?         right-associative: x^y^z is x^(y^z)
-    atom       := number | variable | function "(" expression ")" | "(" expression ")"
+    atom       := number | variable | function "(" expression ("," expression)* ")" | "(" expression ")"
 A number is 2, 0.5, .5 or 1e-3; a variable is a letter followed by letters, digits and underscores;
 the functions are the public rows of the primitive table (exp, log, sin, cos, tan, sqrt, tanh, sigmoid,
-abs, relu, log1p, softplus, ...), read from hessian_lab.ops at parse time.
+abs, relu, log1p, softplus, floor, ..., and arctan2(y, x) and hypot(a, b), which take two arguments),
+read from hessian_lab.ops at parse time, each called with as many arguments as its row takes.
 """
 
 import math
@@ -33,8 +34,14 @@ def functions():
 
 
 def primitive(name):
-    """The function name(x) of the course syntax: its primitive applied to one node or number."""
-    return lambda x: ops.apply(name, x)
+    """The function name(...) of the course syntax: its primitive applied to nodes or numbers, as hl.<name> does."""
+    return lambda *args: ops.apply_row(name, *args)
+
+
+def arity(name):
+    """How many arguments a function of the course syntax takes, as its row says (read as data: the parser
+    introspects nothing)."""
+    return ops.PRIMITIVES[name].arity
 
 
 class Binary(NamedTuple):
@@ -59,7 +66,7 @@ _TOKEN = re.compile(
     r"(?P<space>\s+)"
     r"|(?P<number>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)"
     r"|(?P<name>[A-Za-z][A-Za-z0-9_]*)"
-    r"|(?P<operator>\*\*|[-+*/^()])",
+    r"|(?P<operator>\*\*|[-+*/^(),])",
     re.ASCII,
 )
 
@@ -68,7 +75,6 @@ _HINTS = {
     '"': "strings are not part of the grammar",
     ".": "'.' belongs only inside a number like 0.5; there is no attribute access",
     "_": "a variable must start with a letter",
-    ",": "every function takes exactly one argument, so ',' is not part of the grammar",
     "[": "there is no indexing: name each variable, like x, y or x1",
     "=": "write an expression, not an assignment or a comparison",
     "<": "write an expression, not a comparison",
@@ -164,7 +170,7 @@ class _Parser:
                 break
             self.take()
             self.expression(operator.power if operator.right else operator.power + 1)
-            self.program.append(("binary", operator.compute))
+            self.program.append(("call", (operator.compute, 2)))
         token = self.peek()
         if token.kind in ("number", "name"):
             message = f"expected {OPERATOR} before {token.text!r}; write products with '*', like 2*x"
@@ -183,12 +189,12 @@ class _Parser:
         elif token.kind == "name":
             function = self.function(token)
             opening = self.take()
-            self.expression()
+            self.arguments(token, arity(token.text))
             self.close(opening)
-            self.program.append(("unary", function))
+            self.program.append(("call", (function, arity(token.text))))
         elif token.text == "-":
             self.expression(NEGATION_POWER)
-            self.program.append(("unary", ops.neg))
+            self.program.append(("call", (ops.neg, 1)))
         elif token.text == "(":
             self.expression()
             self.close(token)
@@ -214,6 +220,18 @@ class _Parser:
                 f"(for a product, write {name.text}*(...))",
             )
         return primitive(name.text)
+
+    def arguments(self, name, count):
+        """Parse a function's `count` arguments, separated by commas; a ParseError where there are too few or many."""
+        wanted = f"{name.text} takes exactly {['one argument', 'two arguments'][count - 1]}"
+        for k in range(count):
+            if k:
+                token = self.take()
+                if token.text != ",":
+                    raise self.fail(token, f"expected ',': {wanted}")
+            self.expression()
+        if self.peek().text == ",":
+            raise parse_error(self.text, self.peek().position, wanted)
 
     def close(self, opening):
         """Consume the ')' that closes the '(' at `opening`."""
@@ -243,11 +261,11 @@ class Expression:
                 stack.append(item)
             elif kind == "variable":
                 stack.append(x[item])
-            elif kind == "unary":
-                stack.append(item(stack.pop()))
             else:
-                right = stack.pop()
-                stack.append(item(stack.pop(), right))
+                function, count = item
+                arguments = stack[-count:]
+                del stack[-count:]
+                stack.append(function(*arguments))
         return stack.pop()
 
     def __repr__(self):

@@ -108,21 +108,56 @@ def sqrt(s, a):
     return y
 
 
-def sin_cos(s, a):
-    """sin and cos together: s' = c a', c' = -s a'."""
-    sine, cosine = s.constant_series(np.sin(a[0, 0])), s.constant_series(np.cos(a[0, 0]))
+def rotation(s, a, u0, v0, sign):
+    """The pair u' = v a', v' = sign u a' from u(0) = u0, v(0) = v0: sin and cos for sign -1, sinh and cosh for +1."""
+    u, v = s.constant_series(u0), s.constant_series(v0)
     for j in range(1, s.k + 1):
         weights = np.arange(1, j + 1) / j
-        sine[:, j] = s.convolve(a, cosine, j, 1, j, weights)
-        cosine[:, j] = -s.convolve(a, sine, j, 1, j, weights)
-    return sine, cosine
+        u[:, j] = s.convolve(a, v, j, 1, j, weights)
+        v[:, j] = sign * s.convolve(a, u, j, 1, j, weights)
+    return u, v
 
 
 def sin(s, a):
     """sin, from the sin-cos pair."""
-    return sin_cos(s, a)[0]
+    return rotation(s, a, np.sin(a[0, 0]), np.cos(a[0, 0]), -1)[0]
 
 
 def cos(s, a):
     """cos, from the sin-cos pair."""
-    return sin_cos(s, a)[1]
+    return rotation(s, a, np.sin(a[0, 0]), np.cos(a[0, 0]), -1)[1]
+
+
+def sinh(s, a):
+    """sinh, from the sinh-cosh pair."""
+    return rotation(s, a, np.sinh(a[0, 0]), np.cosh(a[0, 0]), 1)[0]
+
+
+def cosh(s, a):
+    """cosh, from the sinh-cosh pair."""
+    return rotation(s, a, np.sinh(a[0, 0]), np.cosh(a[0, 0]), 1)[1]
+
+
+def expm1(s, a):
+    """expm1: y' = (y + 1) a', with y_0 = expm1(a_0), exact for tiny a_0."""
+    return ode(s, a, np.expm1(a[0, 0]), lambda y, m: y[:, m] + (m == 0))
+
+
+def log10(s, a):
+    """log10 = log / ln 10."""
+    return log(s, a) / np.log(10.0)
+
+
+def log2(s, a):
+    """log2 = log / ln 2."""
+    return log(s, a) / np.log(2.0)
+
+
+def hypot(s, a, b):
+    """hypot = sqrt(a² + b²), from the product and sqrt recurrences."""
+    return sqrt(s, mul(s, a, a) + mul(s, b, b))
+
+
+def step(s, a):
+    """A step (floor, sign, ...) is constant between jumps: every coefficient past the value is 0."""
+    return s.constant_series(0.0)

@@ -4,14 +4,14 @@ The point is checked here, once per public call; every sweep below trusts the po
 """
 
 import numbers
-import operator
 
 import numpy as np
 
 from .backprop import evaluate
 from .errors import BranchError, DomainError, HessianLabError, MemoryLimitError, ShapeError, TraceError
+from .arrays import NodeArray
 from .memory import NODE, check_fits
-from .node import Node, current_trace, topological_order
+from .node import Comparison, Node, current_trace, to_text, topological_order
 from .ops import constant
 
 
@@ -63,32 +63,33 @@ def check_branches(branches, point):
             )
 
 
-class Inputs:
-    """The x that f receives: n input nodes, with a clear ShapeError when f reads past the end."""
-
-    def __init__(self, nodes):
-        self._nodes = nodes
-
-    def __len__(self):
-        return len(self._nodes)
-
-    def __iter__(self):
-        return iter(self._nodes)
+class Inputs(NodeArray):
+    """The x that f receives: a 1-D numpy array of the n input nodes, so numpy code slices and broadcasts it
+    (`x[1:] - x[:-1] ** 2`) while x[0], len(x), iteration and sum(x) work as on a list; reading past the end is
+    a ShapeError that names n. Its slices and results are plain NodeArrays."""
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self._nodes[index]
         try:
-            i = operator.index(index)
-        except TypeError:
-            raise ShapeError(f"x[{index!r}]: the inputs are indexed by whole numbers") from None
-        n = len(self._nodes)
-        if not -n <= i < n:
-            raise ShapeError(f"f reads x[{i}], but x has only {n} entries (n = {n}); is x0 too short?")
-        return self._nodes[i]
+            item = super().__getitem__(index)
+        except IndexError as error:
+            n = len(self)
+            if isinstance(index, numbers.Integral):
+                raise ShapeError(f"f reads x[{index}], but x has only {n} entries (n = {n}); is x0 too short?") from None
+            raise ShapeError(f"x[{index!r}]: {error} (x has n = {n} entries)") from None
+        return item.view(NodeArray) if isinstance(item, np.ndarray) else item
+
+    def __iter__(self):
+        return iter(self.view(np.ndarray))
 
     def __repr__(self):
-        return f"<{len(self._nodes)} input nodes x[0..{len(self._nodes) - 1}]>"
+        return f"<{len(self)} input nodes x[0..{len(self) - 1}]>"
+
+
+def _inputs(nodes):
+    """The input nodes as the Inputs array f receives."""
+    x = np.empty(len(nodes), dtype=object)
+    x[:] = nodes
+    return x.view(Inputs)
 
 
 class _Tracer:
@@ -104,6 +105,15 @@ class _Tracer:
         if not isinstance(operand, Node):
             return operand
         return evaluate(topological_order([operand]), self.point, self.values)[operand]
+
+    def hold(self, node):
+        """Record that a node constant between jumps (floor, sign, ...) keeps its value here: `node == value`, a branch."""
+        if self.point is None:
+            raise TraceError(
+                f"f uses {to_text(node)}, which is constant between jumps, and which piece it is on can only be "
+                "decided at a point: trace with hl.trace(f, n, at=x0) (hl.hessian(f, x0) and friends do this for you)"
+            )
+        self.decide(Comparison("==", node, float(self.value(node))))
 
     def decide(self, comparison):
         """Decide `if x[0] > 0:` at the trace point, and record the outcome for later checks."""
@@ -135,7 +145,7 @@ def record(f, n, at=None):
     token = current_trace.set(tracer)
     try:
         inputs = [Node("input", (), i) for i in range(n)]
-        result = f(Inputs(inputs))
+        result = f(_inputs(inputs))
     except MemoryError:  # raised below, once this handler has let go of the traceback that holds the half-built graph
         out_of_memory = True
     finally:
@@ -147,8 +157,9 @@ def record(f, n, at=None):
 
 
 def _as_output(result):
-    """f's result as a node: a node as is, a finite number as a constant; anything else is a TraceError."""
-    if isinstance(result, np.ndarray) and result.ndim == 0:
+    """f's result as a node: a node as is (or the one entry of an array), a finite number as a constant; anything
+    else is a TraceError."""
+    if isinstance(result, np.ndarray) and result.size == 1:
         result = result.item()
     if isinstance(result, Node):
         return result

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "hessian_lab"
 LAYERS = [
     ("the ground", ["errors", "counting", "series", "corpus", "memory"]),
     ("nodes", ["node"]),
-    ("the primitive table", ["ops"]),
+    ("the primitive table", ["ops", "arrays"]),
     ("the sweeps", ["backprop", "second_order"]),
     ("tracing", ["tracing", "families", "parse"]),
     ("the assignment's methods", ["hessian", "higher", "hessian_operator"]),

@@ -58,6 +58,28 @@ def test_every_function_of_the_grammar(name, reference):
     assert value(f"{name}(x / 2)") == pytest.approx(reference(1.3 / 2), rel=1e-14)
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [("arctan(x)", math.atan(1.3)), ("sinh(x)", math.sinh(1.3)), ("cosh(x)", math.cosh(1.3)),
+     ("log10(x)", math.log10(1.3)), ("log2(x)", math.log2(1.3)), ("expm1(x)", math.expm1(1.3)),
+     ("floor(z)", 2.0), ("ceil(z)", 3.0), ("round(z)", 2.0), ("sign(-x)", -1.0),
+     ("arctan2(y, x)", math.atan2(0.7, 1.3)), ("hypot(x, y * z)", math.hypot(1.3, 0.7 * 2.1)),
+     ("arctan2(-y, -(x))", math.atan2(-0.7, -1.3))],
+)
+def test_the_new_rows_are_functions_of_the_grammar_two_of_them_with_two_arguments(text, expected):
+    """The table's new public rows are parsed by their names; arctan2 and hypot take two arguments, in numpy's order."""
+    assert value(text) == pytest.approx(expected, rel=1e-14)
+
+
+def test_a_parsed_floor_is_a_branch_like_hl_floor():
+    """floor in the course syntax records its piece as hl.floor does: the reused trace refuses a point past a jump."""
+    f, _ = hl.parse("floor(x) * y^2")
+    g = hl.trace(f, 2, at=[1.5, 2.0])
+    assert g.hessian([1.9, 3.0], method="rows").tolist() == [[0.0, 0.0], [0.0, 2.0]]
+    with pytest.raises(hl.BranchError, match=r"floor\(x\[0\]\) == 1"):
+        g.hessian([2.1, 3.0])
+
+
 def test_names_are_sorted_and_x_k_is_names_k():
     """names are the variables in alphabetical order, each once, and x[k] is the value of names[k]."""
     f, names = hl.parse("b_2 + 10*a + 100*B1 + a")
@@ -125,7 +147,10 @@ def test_leaving_the_domain_is_a_domain_error_at_evaluation_not_a_parse_error():
         ("lambda x", 8, "expected an operator"),
         ("'a'", 1, "strings are not part of the grammar"),
         ('x + "y"', 5, "strings are not part of the grammar"),
-        ("sin(x, y)", 6, "exactly one argument"),
+        ("sin(x, y)", 6, "sin takes exactly one argument"),
+        ("hypot(x)", 8, "hypot takes exactly two arguments"),
+        ("hypot(x, y, z)", 11, "hypot takes exactly two arguments"),
+        ("x, y", 2, "or the end of the expression"),
         ("foo(x)", 1, "unknown function 'foo'"),
         ("x + Sin(y)", 5, "unknown function 'Sin'"),
         ("2x", 2, "write products with '*'"),

@@ -93,3 +93,83 @@ def test_log1p_and_softplus_are_exact_where_the_naive_formulas_are_not():
     assert_round_off(hl.gradient(lambda x: hl.log1p(x[0]), [1e-20]), [1.0])
     with pytest.raises(hl.DomainError, match="log1p"):
         hl.gradient(lambda x: hl.log1p(x[0]), [-1.0])
+
+
+def _step(numpy_step):
+    """A step for sympy: the constant it takes at the point, so sympy's derivatives of it are 0, as the row's are."""
+    return lambda a: sp.Float(float(numpy_step(float(a.subs(dict(zip(symbols(3), POINT)))))))
+
+
+# The rows numpy's names brought (issue 21): name -> its sympy twin, and whether it takes two arguments.
+NEW_ROWS = {
+    "arctan": (sp.atan, 1), "sinh": (sp.sinh, 1), "cosh": (sp.cosh, 1), "log10": (lambda a: sp.log(a, 10), 1),
+    "log2": (lambda a: sp.log(a, 2), 1), "expm1": (lambda a: sp.exp(a) - 1, 1),
+    "floor": (_step(np.floor), 1), "ceil": (_step(np.ceil), 1), "round": (_step(np.rint), 1),
+    "sign": (_step(np.sign), 1),
+    "arctan2": (sp.atan2, 2), "hypot": (lambda a, b: sp.sqrt(a ** 2 + b ** 2), 2),
+}
+
+
+def row_body(x, fn, arity, lib_sin):
+    """f(x) with the row twice, nested in products and powers, its arguments where every row is defined and smooth."""
+    if arity == 1:
+        return fn(x[0] * x[1] + 1.5) * lib_sin(x[2]) + fn(x[2] + 2) ** 2 * x[0] + fn(fn(x[2] + 2) + 1.5) * x[1]
+    return fn(x[0] + x[1] * x[2], x[2] - x[0]) * x[1] + fn(x[1], x[0] + 2) ** 2 + fn(x[0] * x[2], fn(x[1], 2.0))
+
+
+@pytest.mark.parametrize("name", list(NEW_ROWS))
+def test_each_new_row_agrees_with_sympy_in_every_method(name):
+    """Value, gradient, every Hessian method, sparse, hvp, and nested and Taylor third derivatives equal sympy's."""
+    twin, arity = NEW_ROWS[name]
+    row = PRIMITIVES[name]
+    f = lambda x: row_body(x, getattr(hl, name), arity, hl.sin)  # noqa: E731
+    xs = symbols(3)
+    expr = row_body(xs, twin, arity, sp.sin)
+    assert hl.trace(f, 3, at=POINT).value(POINT) == pytest.approx(float(expr.subs(dict(zip(xs, POINT)))), rel=1e-13)
+    exact = {k: derivative_function(expr, xs, k)(POINT) for k in (1, 2, 3)}
+    assert_round_off(hl.gradient(f, POINT), exact[1])
+    for method in ["auto", *hl.HESSIAN_METHODS]:
+        assert_round_off(hl.hessian(f, POINT, method=method), exact[2])
+    assert_round_off(hl.sparse_hessian(f, POINT).toarray(), exact[2])
+    assert_round_off(hl.hvp(f, POINT, [1.0, -2.0, 0.5]), exact[2] @ [1.0, -2.0, 0.5])
+    for method in ("nested", "taylor"):
+        assert_round_off(hl.derivative_tensor(f, POINT, 3, method=method), exact[3], rtol=1e-11)
+    assert row.public and (row.jumps == (name in ("floor", "ceil", "round", "sign")))
+
+
+@pytest.mark.parametrize("name", list(NEW_ROWS))
+def test_each_new_row_is_parsed_and_written(name):
+    """The course syntax calls each new row by its name (two arguments for arctan2 and hypot), and to_text writes it."""
+    arity = NEW_ROWS[name][1]
+    text = f"{name}(x*y + 1.5) + 0*z" if arity == 1 else f"{name}(x + y*z, z - x)"
+    f, names = hl.parse(text)
+    g = hl.trace(f, 3, at=POINT)
+    assert hl.to_text(g.output if arity == 2 else g.output.args[0]).startswith(f"{name}(")
+    expected = getattr(np, name if name != "round" else "rint")(*(
+        [POINT[0] * POINT[1] + 1.5] if arity == 1 else [POINT[0] + POINT[1] * POINT[2], POINT[2] - POINT[0]]))
+    assert g.value(POINT) == pytest.approx(float(expected), rel=1e-15)
+
+
+@pytest.mark.parametrize("name, at, crossed", [("floor", 1.5, 2.1), ("ceil", 1.5, 0.9), ("round", 1.4, 1.6),
+                                                ("sign", 0.3, -0.2)])
+def test_a_step_is_a_branch_a_reused_trace_refuses_past_its_jump(name, at, crossed):
+    """A step records the piece it is on, so the trace answers on that piece and raises the comparisons' BranchError past
+    a jump; without a point to decide at, tracing it is the comparisons' TraceError."""
+    f = lambda x: getattr(hl, name)(x[0]) * x[1] ** 2  # noqa: E731
+    g = hl.trace(f, 2, at=[at, 1.0])
+    piece = float(getattr(np, name if name != "round" else "rint")(at))
+    assert [str(c) for c, _ in g.branches] == [f"{name}(x[0]) == {piece!r}"]
+    np.testing.assert_array_equal(g.hessian([at + 0.05, 3.0], method="rows"), [[0.0, 0.0], [0.0, 2 * piece]])
+    with pytest.raises(hl.BranchError, match=rf"{name}\(x\[0\]\) == "):
+        g.hessian([crossed, 3.0])
+    with pytest.raises(hl.TraceError, match="at=x0"):
+        hl.trace(f, 2)
+
+
+def test_arctan2_and_hypot_refuse_where_they_are_not_differentiable():
+    """arctan2 on its cut (y = 0, x <= 0) and hypot at (0, 0) are DomainErrors that say why."""
+    with pytest.raises(hl.DomainError, match="cut"):
+        hl.gradient(lambda x: hl.arctan2(x[0], x[1]), [0.0, -1.0])
+    with pytest.raises(hl.DomainError, match=r"\(0, 0\)"):
+        hl.gradient(lambda x: hl.hypot(x[0], x[1]), [0.0, 0.0])
+    np.testing.assert_allclose(hl.gradient(lambda x: hl.arctan2(x[0], x[1]), [0.0, 1.0]), [1.0, 0.0])

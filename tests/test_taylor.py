@@ -55,7 +55,8 @@ def test_coefficient_ops_grow_like_k_squared(k):
         assert stats["coefficient_ops"] == stats["directions"] * per_direction
 
 
-ARGUMENTS = {"log": [1.3], "log1p": [0.4], "sqrt": [1.7], "div": [0.8, 1.9], "pow": [1.4, 0.6], "powc": [1.3]}
+ARGUMENTS = {"log": [1.3], "log1p": [0.4], "sqrt": [1.7], "div": [0.8, 1.9], "pow": [1.4, 0.6], "powc": [1.3],
+             "hypot": [0.7, -0.3], "log10": [1.3], "log2": [1.3]}
 
 
 @pytest.mark.parametrize("op", [op for op, row in PRIMITIVES.items() if row.taylor is not None and not row.nary])
