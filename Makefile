@@ -88,8 +88,16 @@ venv venv-colab:
 	  echo "Installed into $(BOOT_VENV)."; \
 	fi
 
+# Widget state is saved with the notebook (ipywidgets' saveState setting, false by default), so that a notebook run,
+# saved and reopened shows its pictures, not "Error displaying widget: model not found". The setting becomes a
+# default of this venv's JupyterLab: an overrides.d file in its app settings directory (which is where JupyterLab
+# reads overrides.json); the Settings editor can still turn it off.
+LAB_OVERRIDES := tools/jupyterlab-overrides.json
+LAB_OVERRIDES_DIR := $(VENV)/share/jupyter/lab/settings/overrides.d
+
 lab: venv
-	@allow_root=; if [ "$$(id -u)" = 0 ]; then allow_root=--allow-root; fi; \
+	@set -e; mkdir -p "$(LAB_OVERRIDES_DIR)"; cp $(LAB_OVERRIDES) "$(LAB_OVERRIDES_DIR)/hessian-lab.json"; \
+	allow_root=; if [ "$$(id -u)" = 0 ]; then allow_root=--allow-root; fi; \
 	echo "Starting JupyterLab on notebooks/ (stop it with Ctrl-C)"; \
 	exec env -u MPLBACKEND "$(VENV)/bin/jupyter-lab" --ServerApp.root_dir=notebooks $$allow_root $(LAB_ARGS)
 

@@ -40,7 +40,14 @@ MAX_HEIGHT = 1000  # px: taller graphs are drawn smaller, or in part
 LABEL_PT = 10  # node labels, in points, when the graph fits
 MIN_LABEL_PX = LABEL_PT * DPI / 72  # labels are legible when shown at LABEL_PT on screen: a graph is never shrunk
 TITLE_PX, LEGEND_ROW_PX, PAD_PX, REGION_LABEL_PX = 44, 24, 14, 20
-VALUE_SPACE = "−0.000123"  # the widest value a label line holds ({:.3g}), reserved when labels carry values
+VALUE_SPACE = "−0.000123"  # the widest value a label holds ({:.3g}), reserved when labels carry values
+
+
+def valued(label, value, value_line):
+    """A node's label with its value: on the same line, "z1: sin (0.479)", for value_line="inline" (one line of text
+    per layer keeps a widget's picture short), or on a line of its own below the label for value_line="below"."""
+    return f"{label} ({value})" if value_line == "inline" else f"{label}\n{value}"
+
 
 def node_label(node):
     """A short label: x0, x1, ... for inputs, the value for constants, the operation otherwise."""
@@ -210,7 +217,7 @@ class GraphDrawing:
         pad = 0.3 * LABEL_PT * dpi / 72
         sizes = {}
         for v in self.nodes:
-            text = self.names[v] + (f"\n{VALUE_SPACE}" if value_line and v.op != "const" else "")
+            text = valued(self.names[v], VALUE_SPACE, value_line) if value_line and v.op != "const" else self.names[v]
             w, h = text_size(text, LABEL_PT, dpi)
             sizes[v] = (w + 2 * pad, h + 2 * pad)
         self.layout = layered_layout(self.nodes, self.edge_list, self.layer, sizes)
@@ -227,7 +234,7 @@ class GraphDrawing:
 
     def _new_axes(self, beside, title):
         """A Figure just big enough for the layout, title, legend and side panel (at most MAX_WIDTH px wide)."""
-        legend = [text_size(self.legend_text[r], 9, DPI)[0] + 44 for r in self.present]
+        legend = [text_size(self.legend_text[r], LABEL_PT, DPI)[0] + 44 for r in self.present]
         graph_width = self.layout.width + 2 * PAD_PX + REGION_LABEL_PX * self.regions
         below = beside if graph_width + beside > MAX_WIDTH else 0  # side by side would shrink the labels
         width = graph_width + beside - below
@@ -305,7 +312,7 @@ class GraphDrawing:
         place = dict(loc="lower center", bbox_to_anchor=(0.5, self.legend_y), bbox_transform=self.ax.figure.transFigure) \
             if self.own_figure else dict(loc="upper center", bbox_to_anchor=(0.5, 0.0))
         self.ax.legend(handles, [self.legend_text[r] for r in self.present], ncol=self.legend_columns, frameon=False,
-                       fontsize=9, handlelength=1.2, columnspacing=1.2, **place)
+                       fontsize=LABEL_PT, handlelength=1.2, columnspacing=1.2, **place)
 
     def base_colors(self):
         """Face colours by role (input, const, forward, adjoint), in the order of `nodes`."""
@@ -423,15 +430,19 @@ def highlight_row(drawing, G, i):
     drawing.outline(pass_nodes(G, i))
 
 
-def hessian_heatmap(H, ax=None, title="Hessian", row=None, annotate=None):
-    """H as a heatmap on a colour scale symmetric about 0; `row` outlines one row; small H gets its values written."""
+def hessian_heatmap(H, ax=None, title="Hessian", row=None, annotate=None, colorbar=True):
+    """H as a heatmap on a colour scale symmetric about 0; `row` outlines one row; small H gets its values written.
+
+    colorbar=False leaves the scale out, for a small panel whose values are written elsewhere (as the RowPicker's).
+    """
     H = np.asarray(H, dtype=float)
     ax = ax if ax is not None else plt.figure(figsize=(4, 4)).add_subplot()
     scale = float(np.max(np.abs(H))) or 1.0
     image = ax.imshow(H, cmap="RdBu_r", vmin=-scale, vmax=scale)
     # Tiny or huge values get a power of ten on each tick, not matplotlib's offset text, which sits above the
     # colorbar and runs into the title.
-    ax.figure.colorbar(image, ax=ax, shrink=0.8, format=None if 1e-3 <= scale < 1e4 else "%.0e")
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, shrink=0.8, format=None if 1e-3 <= scale < 1e4 else "%.0e")
     n = H.shape[0]
     if annotate if annotate is not None else n <= 6:
         for (i, j), value in np.ndenumerate(H):

@@ -23,13 +23,15 @@ from .families import FAMILIES, default_point
 from .node import Node, to_text
 from .plots import (
     G_names, G_title, HIDDEN, GraphDrawing, adjoint_nodes, draw_G, hessian_heatmap, highlight_row,
-    loglog_with_slopes,
+    loglog_with_slopes, valued,
 )
 from .scaling import count_sweep
 
 STATIC_NOTE = "run the notebook to step through it"
 PAGE_STEPS = 12  # steps per picture when the whole of G is too big to label
-HEATMAP_PX = 280  # px for the RowPicker's Hessian: beside G where both fit at full size, else below it
+# px for the RowPicker's Hessian: beside G where both fit at full size, else below it. Small, so that the widget fits
+# a 900 px tall window: the row's values are in the label, so the heatmap only has to show where the row is.
+HEATMAP_PX = 180
 
 
 def png(fig, caption=None):
@@ -107,7 +109,9 @@ class GraphStepper(View):
     with their first user), each labelled with its value at x0; the current node is outlined. When G is too big to
     label, the steps are split into `pages` (ranges of at most PAGE_STEPS steps, fewer where that many would not fit
     at full size), and the picture shows the page of s and the nodes its steps read, and says so.
-    Controls: `slider` (and `play`); readouts: `label`, `image`, `drawing` (the current picture's GraphDrawing).
+    Each label carries its node's value beside it ("inline") or, where that would make G too wide, below it.
+    Controls: `slider` (and `play`); readouts: `label`, `image`, `drawing` (the current picture's GraphDrawing),
+    `value_line`.
     """
 
     def __init__(self, graph, x0):
@@ -120,7 +124,11 @@ class GraphStepper(View):
         self.names = G_names(self.G)
         self.steps = [v for v in graph.nodes if v.op != "const"] + [v for v in self.adjoint if v.op != "const"]
         self.output_index = {v: i for i, v in enumerate(self.G.outputs) if isinstance(v, Node)}
-        whole = draw_G(self.G, value_line=True)
+        # Values beside the labels keep the picture short; below them where beside would make G too wide to label.
+        for self.value_line in ("inline", "below"):
+            whole = draw_G(self.G, value_line=self.value_line)
+            if whole.legible:
+                break
         self.pages = [(0, len(self.steps))] if whole.legible else self.paginate()
         self.drawing, self.fig, self.page = whole, whole.ax.figure, 0 if whole.legible else None
         self.slider = widgets.IntSlider(value=1, min=1, max=len(self.steps), description="step",
@@ -161,7 +169,7 @@ class GraphStepper(View):
         part = {v for v in self.steps[first:last]} | {a for v in self.steps[first:last] for a in v.args}
         title = (f"G has {len(self.G.nodes)} nodes, too many to label at this size:\n"
                  f"steps {first + 1}–{last} and the nodes they read")
-        return GraphDrawing(part, None, self.adjoint, title, self.names, value_line=True)
+        return GraphDrawing(part, None, self.adjoint, title, self.names, value_line=self.value_line)
 
     def update(self, change=None):
         """Redraw for the slider's step: the page, colours, value labels, edges, the text line and the PNG."""
@@ -177,8 +185,9 @@ class GraphStepper(View):
         self.drawing.outline([current])
         self.drawing.set_edge_alpha(shown)
         for node, text in self.drawing.labels.items():
-            value = f"\n{self.values[node]:.3g}" if node in shown and node.op != "const" else ""
-            text.set_text(self.drawing.names[node] + value)
+            name = self.drawing.names[node]
+            shown_value = node in shown and node.op != "const"
+            text.set_text(valued(name, f"{self.values[node]:.3g}", self.value_line) if shown_value else name)
             text.set_alpha(1.0 if node in shown else 0.45)
         self.label.value = f"step {step} of {len(self.steps)}. " + self.describe(current)
         show_png(self.image, png(self.fig))
@@ -210,7 +219,7 @@ class RowPicker(View):
         if self.drawing is not None and len(self.drawing.nodes) == len(self.G.nodes) and self.drawing.legible:
             return
         self.drawing = draw_G(self.G, focus=i, beside=HEATMAP_PX)
-        hessian_heatmap(self.H, self.drawing.side, title="∇²f(x0)", row=i)
+        hessian_heatmap(self.H, self.drawing.side, title="∇²f(x0)", row=i, annotate=False, colorbar=False)
         self.fig = self.drawing.ax.figure
 
     def update(self, change=None):

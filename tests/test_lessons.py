@@ -322,3 +322,15 @@ def test_every_saved_widget_has_its_state_saved_too(path):
     assert len(json.dumps(nb["metadata"].get("widgets", {}))) < 200_000
     images = [m for m in state.values() if m["model_name"] == "ImageModel"]
     assert all(m.get("buffers") for m in images) and len(images) == len(shown)  # each view's one picture, in its state
+
+
+def test_exercise_1_states_the_constant_of_g_it_prints():
+    """'about 2.4 for the engine's G (2.2 to 2.5 ...)' in the prose is the printed range of edges of G per edge of f;
+    no '3 per edge' is claimed for the engine's G, which has fewer."""
+    path = ROOT / "notebooks" / "solutions" / "ex1_backprop_solution.ipynb"
+    low, high = map(float, printed(path, r"the engine's G: ([\d.]+) to ([\d.]+) edges per edge of f").groups())
+    (claim,) = prose(path, r"about ([\d.]+) for the engine's G \(([\d.]+) to ([\d.]+) over these sizes\)")
+    about, claim_low, claim_high = map(float, claim.groups())
+    assert (claim_low, claim_high) == (low, high)
+    assert low <= about <= high
+    assert not prose(path, r"constant of about 3|about 3 per edge")

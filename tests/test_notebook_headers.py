@@ -1,14 +1,14 @@
 """Every notebook's Colab badge, install cell and Colab links come from tools/notebook_header.py's REPOSITORY."""
 
 import importlib.util
+import os
 import re
+import subprocess
 import sys
-import types
 from pathlib import Path
 
 import nbformat
 import pytest
-from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("notebook_header", ROOT / "tools" / "notebook_header.py")
@@ -80,46 +80,104 @@ def test_a_fork_changes_one_line(monkeypatch):
     monkeypatch.setattr(header, "REPOSITORY", "someone/lab-fork")
     monkeypatch.setattr(header, "BRANCH", "spring")
     text = nbformat.writes(header.with_header(bare_notebook(), "notebooks/02_x.ipynb"))
-    assert "git+https://github.com/someone/lab-fork" in text
+    assert r'SOURCE = \"https://github.com/someone/lab-fork\"' in text  # the pip URL, as JSON writes it
     links = re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"]*", text)
     assert len(links) == 2
     assert all(link.startswith("https://colab.research.google.com/github/someone/lab-fork/blob/spring/") for link in links)
 
 
-def run_install_cell(monkeypatch, *, in_colab, importable):
-    """Run the install cell as IPython would; return the %-magics it called and how it ended."""
-    magics = []
-    shell = types.SimpleNamespace(run_line_magic=lambda name, line: magics.append(f"%{name} {line}"))
-    if in_colab:
-        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+# Runs an install cell in a real IPython shell, in a fresh interpreter: the cell's code comes on stdin; argv says
+# whether to pretend to be in Colab and whether hessian_lab can be imported. Exit code 0 when the cell succeeded.
+CELL_RUNNER = """
+import sys, types
+if sys.argv[1] == "colab":
+    sys.modules["google.colab"] = types.ModuleType("google.colab")
+if sys.argv[2] == "unimportable":
+    sys.modules["hessian_lab"] = None  # import hessian_lab now raises ImportError
+from IPython.core.interactiveshell import InteractiveShell
+sys.exit(0 if InteractiveShell.instance().run_cell(sys.stdin.read()).success else 1)
+"""
+# A stand-in for pip, found first on PYTHONPATH: it writes its arguments to $FAKE_PIP_LOG, prints $FAKE_PIP_NOISE
+# lines and exits with $FAKE_PIP_EXIT.
+FAKE_PIP = """
+import os, sys
+with open(os.environ["FAKE_PIP_LOG"], "w") as log:
+    log.write(" ".join(sys.argv[1:]))
+for line in range(int(os.environ["FAKE_PIP_NOISE"])):
+    print(f"pip noise line {line}", file=sys.stderr)
+sys.exit(int(os.environ["FAKE_PIP_EXIT"]))
+"""
+NOISE = ("restart", "Traceback", "SystemExit", "UserWarning", "InstallError", "subprocess-exited-with-error",
+         "%tb", "note:")
+
+
+def run_install_cell(tmp_path, *, in_colab, importable=True, pip="fake", pip_exit=0, noise=0):
+    """Run the generated install cell as a notebook would, in a subprocess; return (succeeded, output, pip's argv).
+
+    pip="fake" puts FAKE_PIP first on the path; pip="unreachable" runs the real pip with every HTTPS connection
+    sent to a closed port on 127.0.0.1, as when GitHub cannot be reached (nothing leaves the machine).
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    if pip == "fake":
+        (tmp_path / "pip").mkdir()
+        (tmp_path / "pip" / "__main__.py").write_text(FAKE_PIP)
+        (tmp_path / "pip" / "__init__.py").write_text("")
+        env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env["PYTHONPATH"]])
+        env.update(FAKE_PIP_LOG=str(tmp_path / "pip.log"), FAKE_PIP_EXIT=str(pip_exit), FAKE_PIP_NOISE=str(noise))
     else:
-        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    if not importable:
-        monkeypatch.setitem(sys.modules, "hessian_lab", None)  # import hessian_lab now raises ImportError
-    code = TransformerManager().transform_cell(header.install_source())
-    try:
-        exec(compile(code, "install-cell", "exec"), {"get_ipython": lambda: shell})
-    except SystemExit as stop:
-        return magics, str(stop)
-    return magics, None
+        closed = "http://127.0.0.1:9"  # the discard port: nothing listens there
+        env.update(https_proxy=closed, HTTPS_PROXY=closed, http_proxy=closed, HTTP_PROXY=closed, no_proxy="",
+                   NO_PROXY="", GIT_TERMINAL_PROMPT="0", PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    done = subprocess.run([sys.executable, "-c", CELL_RUNNER, "colab" if in_colab else "local",
+                           "importable" if importable else "unimportable"], input=header.install_source(),
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    log = tmp_path / "pip.log"
+    return done.returncode == 0, (done.stdout + done.stderr).strip(), log.read_text() if log.exists() else None
 
 
-def test_outside_colab_the_install_cell_installs_nothing_and_says_nothing(monkeypatch):
+def test_outside_colab_the_install_cell_installs_nothing_and_says_nothing(tmp_path):
     """Outside Colab (and under nbval) the cell only imports hessian_lab, so its output stays empty."""
-    assert run_install_cell(monkeypatch, in_colab=False, importable=True) == ([], None)
+    assert run_install_cell(tmp_path, in_colab=False) == (True, "", None)
 
 
-def test_in_colab_the_install_cell_pip_installs_this_repository(monkeypatch):
-    """In Colab the cell runs %pip on REPOSITORY, then imports it."""
-    magics, stop = run_install_cell(monkeypatch, in_colab=True, importable=True)
-    assert magics == [f"%pip install -q git+https://github.com/{header.REPOSITORY}"]
-    assert stop is None
+def test_in_colab_the_install_cell_pip_installs_this_repository_quietly(tmp_path):
+    """In Colab the cell runs pip on REPOSITORY, then imports it; what pip prints on success is not shown."""
+    succeeded, output, pip_args = run_install_cell(tmp_path, in_colab=True, noise=3)
+    assert (succeeded, output) == (True, "")
+    assert pip_args == f"install -q git+https://github.com/{header.REPOSITORY}"
 
 
-def test_a_failed_install_stops_with_one_sentence_saying_what_to_do(monkeypatch):
-    """Not a ModuleNotFoundError one cell later: SystemExit here, with a message fit for where it runs."""
-    _, in_colab = run_install_cell(monkeypatch, in_colab=True, importable=False)
-    _, elsewhere = run_install_cell(monkeypatch, in_colab=False, importable=False)
-    assert in_colab.startswith("hessian-lab did not install") and "Restart session and run all" in in_colab
-    assert elsewhere.startswith("hessian-lab is not installed") and "make lab" in elsewhere
-    assert all(message.count(". ") == 0 and message.endswith(".") for message in (in_colab, elsewhere))
+def test_an_unreachable_repository_is_said_in_one_sentence_with_what_will_work(tmp_path):
+    """The real pip, with GitHub out of reach: the student reads one sentence naming the repository it could not
+    reach and what to do, then git's own line; no pip noise, no 'restart the kernel', no traceback or warning."""
+    succeeded, output, _ = run_install_cell(tmp_path, in_colab=True, pip="unreachable")
+    assert not succeeded
+    lines = output.splitlines()
+    assert lines[0] == (f"hessian-lab did not install because pip could not reach https://github.com/"
+                        f"{header.REPOSITORY}: check that this address opens in your browser, then use "
+                        "Runtime → Run all again."), output
+    assert len(lines) == 2 and lines[1].startswith("git said: fatal: unable to access"), output
+    assert not [word for word in NOISE if word in output], output
+
+
+def test_another_pip_failure_shows_one_sentence_and_the_end_of_pips_output(tmp_path):
+    """pip reached the repository but failed: one sentence, then only pip's last five lines."""
+    succeeded, output, _ = run_install_cell(tmp_path, in_colab=True, pip_exit=1, noise=40)
+    assert not succeeded
+    assert output.splitlines() == [
+        "hessian-lab did not install (the end of pip's output is below): use Runtime → Disconnect and delete "
+        "runtime, then Runtime → Run all.", *(f"pip noise line {line}" for line in range(35, 40))], output
+    assert not [word for word in NOISE if word in output], output
+
+
+def test_a_failed_import_stops_with_one_sentence_saying_what_to_do(tmp_path):
+    """Not a ModuleNotFoundError one cell later: the cell fails with one sentence fit for where it runs."""
+    (tmp_path / "colab").mkdir()
+    (tmp_path / "local").mkdir()
+    in_colab = run_install_cell(tmp_path / "colab", in_colab=True, importable=False)
+    elsewhere = run_install_cell(tmp_path / "local", in_colab=False, importable=False)
+    assert in_colab[:2] == (False, "hessian-lab installed but does not import in this session: use Runtime → "
+                                   "Restart session and run all.")
+    assert elsewhere[:2] == (False, "hessian-lab is not installed for this kernel: run `make lab` in the "
+                                    "repository, then reopen the notebook.")

@@ -4,6 +4,7 @@ import base64
 import struct
 
 import matplotlib
+import matplotlib.text
 
 matplotlib.use("Agg")
 
@@ -161,15 +162,48 @@ def test_every_view_shows_its_picture_at_its_own_width(graph):
     assert stepper.image.layout.width == f"{png_width(stepper.image.value)}px"
 
 
-def test_a_row_picker_too_wide_for_its_heatmap_beside_puts_it_below_at_full_size():
-    """Notebook 2's G and its Hessian side by side would shrink the labels; the heatmap goes below and labels stay 10 pt."""
-    def f_nb2(x):
-        return hl.sin(x[0]) * x[1] + x[0] ** 2 / x[1] + hl.exp(x[1] * x[2]) / 4
+def f_nb1(v):
+    """Notebook 1's example, the stepper's graph there."""
+    x, y, z = v
+    return z + hl.sin(x**2 + y * hl.exp(z))
 
-    picker = widgets.RowPicker(hl.trace(f_nb2, 3), [0.7, 1.3, -0.4])
+
+def f_nb2(x):
+    """Notebook 2's example, the row picker's graph there."""
+    return hl.sin(x[0]) * x[1] + x[0] ** 2 / x[1] + hl.exp(x[1] * x[2]) / 4
+
+
+def notebook_views():
+    """The three widgets as notebooks 1, 2 and 3 show them, the stepper on its last (fullest) step."""
+    stepper = widgets.GraphStepper(hl.trace(f_nb1, 3), [0.5, -1.2, 0.3])
+    stepper.slider.value = stepper.slider.max
+    return {"stepper": stepper, "picker": widgets.RowPicker(hl.trace(f_nb2, 3), [0.7, 1.3, -0.4]),
+            "explorer": widgets.ScalingExplorer()}
+
+
+# A widget fits a 900 px tall window when its picture is at most this tall: its controls and label take under 100 px
+# more (the browser test measures the whole widget), so all of it fits in about 800 px.
+PICTURE_MAX_PX = 700
+
+
+@pytest.mark.parametrize("name", ["stepper", "picker", "explorer"])
+def test_each_notebook_widget_fits_a_900_px_window_at_its_own_size_with_10_pt_text(name):
+    """The picture is shown 1:1 (no wider than the output area) and at most PICTURE_MAX_PX tall, and every piece of
+    text in it (labels, legend, title, ticks) is at least 10 pt."""
+    view = notebook_views()[name]
+    width, height = struct.unpack(">II", view.image.value[16:24])
+    assert width <= plots.DISPLAY_WIDTH and height <= PICTURE_MAX_PX, (width, height)
+    texts = [t for t in view.fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text().strip()]
+    small = {t.get_text(): t.get_fontsize() for t in texts if t.get_fontsize() < plots.LABEL_PT}
+    assert texts and not small, small
+
+
+def test_the_row_picker_of_notebook_2_shows_its_heatmap_beside_g_at_full_size():
+    """Beside G, not below it (which would make the widget taller than a window); the labels stay 10 pt."""
+    picker = notebook_views()["picker"]
     assert len(picker.drawing.nodes) == len(picker.G.nodes) and picker.drawing.fontsize == plots.LABEL_PT
-    assert picker.drawing.side.get_position().y1 < picker.drawing.ax.get_position().y0  # below the graph
-    assert png_width(picker.image.value) <= plots.DISPLAY_WIDTH
+    assert picker.drawing.side.get_position().x0 > picker.drawing.ax.get_position().x0  # beside the graph
+    assert picker.drawing.side.get_position().y0 > picker.drawing.ax.get_position().y0
 
 
 def test_progress_yields_every_item_and_outside_a_notebook_only_iterates(capsys):

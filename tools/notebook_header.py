@@ -4,9 +4,10 @@
 A fork changes REPOSITORY (and BRANCH, if it publishes another branch) below, runs this tool, and every
 notebook follows. The tool owns three things in a notebook and touches nothing else:
 - the first line of the first cell: the Open-in-Colab badge for that notebook;
-- the second cell: the install cell (in Colab it `%pip install`s hessian-lab, elsewhere it installs
-  nothing; either way it imports hessian_lab and, if that fails, stops Run All with one sentence
-  saying what to do, instead of a ModuleNotFoundError one cell later);
+- the second cell: the install cell (in Colab it pip-installs hessian-lab, showing pip's output only if
+  that fails; elsewhere it installs nothing; either way it imports hessian_lab and, if installing or
+  importing fails, stops Run All with one sentence saying what failed and what to do, instead of a
+  ModuleNotFoundError one cell later);
 - every link in a markdown cell to a notebook in Colab (https://colab.research.google.com/github/
   OWNER/NAME/blob/BRANCH/notebooks/...), rewritten to REPOSITORY and BRANCH. Relative links between
   notebooks work in JupyterLab and on GitHub but not in Colab, so the notebooks put a Colab link beside
@@ -59,20 +60,46 @@ def badge(path: str) -> str:
 
 
 def install_source() -> str:
-    """The install cell's code: %pip only inside Colab, then an import that fails with one clear sentence."""
+    """The install cell's code: pip only inside Colab, quiet unless it fails; then an import that fails with one
+    clear sentence.
+
+    pip runs as a subprocess whose output is kept, not as %pip: %pip prints every line of a failure and then
+    "you may need to restart the kernel", which cannot help when the repository was never reached. A failure
+    raises InstallError, which IPython shows as its message alone (its _render_traceback_), so Run All stops
+    with no traceback and no SystemExit warning.
+    """
     return f'''{INSTALL_FIRST_LINE}
 import importlib
+import subprocess
 import sys
 
 IN_COLAB = "google.colab" in sys.modules
+SOURCE = "https://github.com/{REPOSITORY}"
+
+
+class InstallError(Exception):
+    """Stops Run All showing only its message: IPython prints _render_traceback_'s lines instead of a traceback."""
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
+
 if IN_COLAB:
-    %pip install -q git+https://github.com/{REPOSITORY}
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{{SOURCE}}"], capture_output=True, text=True)
+    said = [line.strip() for line in (pip.stdout + pip.stderr).splitlines() if line.strip()]
+    git_said = [line for line in said if line.startswith("fatal:")]  # git could not fetch the repository
+    if pip.returncode != 0 and git_said:
+        raise InstallError(f"hessian-lab did not install because pip could not reach {{SOURCE}}: check that this "
+                           "address opens in your browser, then use Runtime → Run all again.\\ngit said: " + git_said[0])
+    if pip.returncode != 0:
+        raise InstallError("hessian-lab did not install (the end of pip's output is below): use Runtime → "
+                           "Disconnect and delete runtime, then Runtime → Run all.\\n" + "\\n".join(said[-5:]))
     importlib.invalidate_caches()  # so that this running kernel sees the files pip just wrote
 try:
     import hessian_lab  # noqa: F401
 except ImportError:
-    raise SystemExit(
-        "hessian-lab did not install: run this cell again, or use Runtime → Restart session and run all."
+    raise InstallError(
+        "hessian-lab installed but does not import in this session: use Runtime → Restart session and run all."
         if IN_COLAB
         else "hessian-lab is not installed for this kernel: run `make lab` in the repository, then reopen the notebook."
     ) from None'''

@@ -133,8 +133,8 @@ EXERCISES = {
         label="x̄",
         bounds=[
             Bound("G_edges", "edges in G", lambda n, c: 3 * c["engine_G_edges"],
-                  "one mirrored sweep over f gives O(m) edges (the engine's G, which skips `g * 1` and `0 * g`, "
-                  "has about 3 per edge of f; the bound allows 3 times the engine's G)"),
+                  "one mirrored sweep over f gives O(m) edges (the engine's G skips `g * 1` and `0 * g`; "
+                  "the bound allows 3 times the engine's G)"),
             Bound("build_visits", "build visits", lambda n, c: c["op_nodes"],
                   "one symbolic sweep over f visits each operation node once, for every x̄_i at once",
                   least=lambda n, c: c["op_nodes"], unit="operation node"),
