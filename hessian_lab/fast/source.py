@@ -209,9 +209,8 @@ def _constant_pieces(numbers):
     return [math.ldexp(mantissa, exponent - (count - 1) * step)] + [math.ldexp(1.0, step)] * (count - 1)
 
 
-def write_forward(graph, w, position, second=True):
-    """Values and local partials of every node; pairs[v] = [((k, l), s_kl)] for each nonlinear node v (with
-    second=False, only the first partials are written, for a gradient, and pairs is empty)."""
+def write_forward(graph, w, position):
+    """Values and local partials of every node; pairs[v] = [((k, l), s_kl)] for each nonlinear node v."""
     value, partials, pairs = {}, {}, {}
     for v in graph.nodes:
         if v.op == "input":
@@ -249,13 +248,13 @@ def write_forward(graph, w, position, second=True):
                     if v.args[k].op != "const" and v.args[l].op != "const"]
     return value, partials, pairs
 
-def write_reverse(graph, w, value, partials, inputs=False):
-    """The adjoint v̄ = ∂f/∂v of every node, as a name or a float, in reverse order (of the inputs too, with
-    inputs=True, for a gradient)."""
+
+def write_reverse(graph, w, value, partials):
+    """The adjoint v̄ = ∂f/∂v of every node but the inputs, as a name or a float, in reverse order."""
     terms = {graph.output: [w.term(1.0)]}
     adjoint = {}
     for v in reversed(graph.nodes):
-        if v not in terms or v.op == "const" or v.op == "input" and not inputs:
+        if v not in terms or v.op in ("input", "const"):
             continue
         adjoint[v] = w.total(f"a{v.id}", terms.pop(v))
         for a, p in partials[v]:
